@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Amebo.Platform.Hosting;
+using Npgsql;
+
+namespace Amebo.Platform.Events;
+
+/// <summary>A stored event as clients read it.</summary>
+public sealed record StoredEvent(
+    long Rowid, Guid Id, string Action, string Stream, long Version, int SchemaVersion, DateTimeOffset Timestamp, JsonElement Payload);
+
+/// <summary>
+/// Reads the event log with plain SQL over Marten's event table: filtering on the action inside the
+/// event body and paging by position are simple queries there and awkward through LINQ.
+/// </summary>
+public sealed class EventReader(AmeboDatabase database)
+{
+    private const string Events = $"{StoreConfiguration.Schema}.mt_events";
+    private const string Streams = $"{StoreConfiguration.Schema}.mt_streams";
+
+    public async Task<List<StoredEvent>> ListAsync(string? action, string? stream, long after, int take, CancellationToken ct)
+    {
+        // The SQL text is chosen from fixed fragments; every input travels as a parameter.
+        var sql = $"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id > $1"
+            + (action is null ? "" : " and data->>'action' = $3")
+            + (stream is null ? "" : action is null ? " and stream_id = $3" : " and stream_id = $4")
+            + " order by seq_id limit $2";
+        await using var command = Command(sql, after, take, action ?? stream, action is null ? null : stream);
+        return await ReadAsync(command, ct);
+    }
+
+    public async Task<StoredEvent?> FindAsync(long rowid, CancellationToken ct)
+    {
+        await using var command = Command($"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id = $1", rowid);
+        return (await ReadAsync(command, ct)).FirstOrDefault();
+    }
+
+    /// <summary>The stream's current version, or null when no such stream exists.</summary>
+    public async Task<long?> StreamVersionAsync(string stream, CancellationToken ct)
+    {
+        await using var command = Command($"select version from {Streams} where id = $1", stream);
+        return await command.ExecuteScalarAsync(ct) is long version ? version : null;
+    }
+
+    public async Task<List<StoredEvent>> StreamEventsAsync(string stream, long fromVersion, int take, CancellationToken ct)
+    {
+        await using var command = Command($"select seq_id, id, stream_id, version, timestamp, data from {Events} where stream_id = $1 and version >= $2 order by version limit $3", stream, fromVersion, take);
+        return await ReadAsync(command, ct);
+    }
+
+    private NpgsqlCommand Command(string sql, params object?[] parameters)
+    {
+        // A data source command borrows a pooled connection for its one execution.
+        var command = database.DataSource.CreateCommand(sql);
+        foreach (var value in parameters.TakeWhile(p => p is not null)) command.Parameters.Add(new NpgsqlParameter { Value = value });
+        return command;
+    }
+
+    private static async Task<List<StoredEvent>> ReadAsync(NpgsqlCommand command, CancellationToken ct)
+    {
+        var events = new List<StoredEvent>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            using var data = JsonDocument.Parse(reader.GetString(5));
+            var body = data.RootElement;
+            events.Add(new StoredEvent(
+                reader.GetInt64(0),
+                reader.GetGuid(1),
+                body.GetProperty("action").GetString()!,
+                reader.GetString(2),
+                reader.GetInt64(3),
+                body.TryGetProperty("schema_version", out var schemaVersion) ? schemaVersion.GetInt32() : 1,
+                reader.GetFieldValue<DateTimeOffset>(4),
+                body.GetProperty("payload").Clone()));
+        }
+        return events;
+    }
+}

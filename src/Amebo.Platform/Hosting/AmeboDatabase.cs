@@ -1,0 +1,95 @@
+using Npgsql;
+
+namespace Amebo.Platform.Hosting;
+
+/// <summary>
+/// The PostgreSQL Amebo stores everything in: the server named by <c>AMEBO_DSN</c>, or the embedded
+/// one started from the local binaries. Disposing it stops the embedded server.
+/// </summary>
+public sealed class AmeboDatabase : IAsyncDisposable
+{
+    private readonly EmbeddedPostgres? _embedded;
+
+    private AmeboDatabase(string connectionString, EmbeddedPostgres? embedded)
+    {
+        ConnectionString = connectionString;
+        DataSource = NpgsqlDataSource.Create(connectionString);
+        _embedded = embedded;
+    }
+
+    public string ConnectionString { get; }
+
+    /// <summary>The one connection pool: Marten and Amebo's own queries share it.</summary>
+    public NpgsqlDataSource DataSource { get; }
+
+    public bool IsEmbedded => _embedded is not null;
+
+    public static AmeboDatabase Open(AmeboSettings settings, ILogger logger)
+    {
+        if (settings.Dsn is { } dsn)
+        {
+            return new AmeboDatabase(ToConnectionString(dsn), null);
+        }
+
+        var embedded = EmbeddedPostgres.StartAsync(settings.DataDir).GetAwaiter().GetResult();
+        logger.LogInformation("Embedded PostgreSQL is running with its data in {DataDir}", Path.GetFullPath(settings.DataDir));
+        return new AmeboDatabase(embedded.ConnectionString, embedded);
+    }
+
+    /// <summary>Accepts an Npgsql connection string or a <c>postgres://user:password@host:port/database?option=value</c> URL.</summary>
+    public static string ToConnectionString(string dsn)
+    {
+        if (!dsn.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) &&
+            !dsn.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                return new NpgsqlConnectionStringBuilder(dsn).ConnectionString;
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidSettingException($"AMEBO_DSN is not a valid connection string: {e.Message}");
+            }
+        }
+
+        if (!Uri.TryCreate(dsn, UriKind.Absolute, out var url) || string.IsNullOrEmpty(url.Host))
+        {
+            throw new InvalidSettingException("AMEBO_DSN is not a valid postgres:// URL.");
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = url.Host,
+            Port = url.IsDefaultPort || url.Port < 0 ? 5432 : url.Port,
+        };
+        var database = Uri.UnescapeDataString(url.AbsolutePath.TrimStart('/'));
+        if (database.Length > 0) builder.Database = database;
+
+        var userInfo = url.UserInfo.Split(':', 2);
+        if (userInfo[0].Length > 0) builder.Username = Uri.UnescapeDataString(userInfo[0]);
+        if (userInfo.Length > 1) builder.Password = Uri.UnescapeDataString(userInfo[1]);
+
+        foreach (var pair in url.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = pair.Split('=', 2);
+            var key = Uri.UnescapeDataString(parts[0]);
+            var value = parts.Length > 1 ? Uri.UnescapeDataString(parts[1]) : "";
+            try
+            {
+                builder[key.Equals("sslmode", StringComparison.OrdinalIgnoreCase) ? "SSL Mode" : key] = value;
+            }
+            catch (ArgumentException)
+            {
+                throw new InvalidSettingException($"AMEBO_DSN names an unknown connection option '{key}'.");
+            }
+        }
+
+        return builder.ConnectionString;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        if (_embedded is not null) await _embedded.DisposeAsync();
+    }
+}

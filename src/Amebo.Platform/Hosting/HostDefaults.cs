@@ -1,0 +1,25 @@
+using JasperFx.CodeGeneration;
+using Wolverine;
+
+namespace Amebo.Platform.Hosting;
+
+public static class HostDefaults
+{
+    /// <summary>Framework chatter (DDL, handler discovery, daemon batches) only when something is wrong.</summary>
+    public static ILoggingBuilder AddAmeboLogging(this ILoggingBuilder logging)
+    {
+        logging.AddFilter("Marten", LogLevel.Warning);
+        logging.AddFilter("Wolverine", LogLevel.Warning);
+        logging.AddFilter("JasperFx", LogLevel.Warning);
+        logging.AddFilter("Weasel", LogLevel.Warning);
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        return logging;
+    }
+
+    public static void ApplyAmeboDefaults(this WolverineOptions opts)
+    {
+        opts.UseRuntimeCompilation();
+        opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
+        opts.Discovery.IncludeAssembly(typeof(HostDefaults).Assembly);
+    }
+}

@@ -1,0 +1,40 @@
+using Amebo.Platform.Actions;
+using Amebo.Platform.Applications;
+using Amebo.Platform.Events;
+using Microsoft.AspNetCore.Identity;
+using Wolverine.Http;
+
+namespace Amebo.Platform.Hosting;
+
+public static class HttpConfiguration
+{
+    /// <summary>Settings, JSON conventions, problem details and the services endpoints use.</summary>
+    public static IServiceCollection AddAmeboHttp(this IServiceCollection services, AmeboSettings settings)
+    {
+        services.AddSingleton(settings);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ActionCatalog>();
+        services.AddSingleton<EventReader>();
+        services.AddSingleton<IPasswordHasher<Application>, PasswordHasher<Application>>();
+
+        services.ConfigureHttpJsonOptions(o => JsonConventions.Apply(o.SerializerOptions));
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            Problems.Complete(c.ProblemDetails);
+            c.HttpContext.Response.ContentType = Problems.ContentType;
+        });
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddWolverineHttp();
+        services.Configure<WolverineHttpOptions>(o => o.RejectUnparseableQueryValues = true);
+        return services;
+    }
+
+    public static WebApplication UseAmeboHttp(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestLimits>();
+        app.MapWolverineEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,62 @@
+using Amebo.Platform.Actions;
+using Amebo.Platform.Applications;
+using Amebo.Projections;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Weasel.Core;
+using Wolverine.Marten;
+
+namespace Amebo.Platform.Hosting;
+
+public static class StoreConfiguration
+{
+    public const string Schema = "amebo";
+
+    /// <summary>Marten over the configured or embedded PostgreSQL: documents, the event log and projections.</summary>
+    public static IServiceCollection AddAmeboStore(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => AmeboDatabase.Open(
+            sp.GetRequiredService<AmeboSettings>(), sp.GetRequiredService<ILogger<AmeboDatabase>>()));
+
+        services.AddMarten(sp =>
+            {
+                var options = new StoreOptions();
+                options.Connection(sp.GetRequiredService<AmeboDatabase>().DataSource);
+                options.DatabaseSchemaName = Schema;
+                options.Events.DatabaseSchemaName = Schema;
+                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.SnakeCase);
+                options.Events.StreamIdentity = StreamIdentity.AsString;
+                // Quick appends let the database assign stream versions; the timestamps come from Amebo's clock.
+                options.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
+                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+
+                options.Schema.For<Application>().DocumentAlias("application");
+                options.Schema.For<ActionDefinition>().DocumentAlias("action");
+                options.AddAmeboProjections();
+                return options;
+            })
+            .IntegrateWithWolverine()
+            .ApplyAllDatabaseChangesOnStartup();
+
+        services.AddHostedService<EventIndexes>();
+        return services;
+    }
+}
+
+/// <summary>Indexes Amebo's reads need on Marten's event table: events by action in position order.</summary>
+public sealed class EventIndexes(IDocumentStore store) : IHostedService
+{
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(IEvent), ct);
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            $"create index if not exists mt_events_action_seq on {StoreConfiguration.Schema}.mt_events ((data->>'action'), seq_id)";
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+}
