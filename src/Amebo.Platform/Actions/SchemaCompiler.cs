@@ -20,9 +20,9 @@ public static class SchemaCompiler
             return (null, "schemata must be a JSON Schema: an object or a boolean.");
         }
 
-        if (FindUnknownFormat(schemata, "") is { } unknown)
+        if (FindProblem(schemata, schemata, "") is { } problem)
         {
-            return (null, $"schemata names the unknown format '{unknown.Name}' at {unknown.Pointer}; known formats include email, uuid, date-time, date, time, ipv4, ipv6, uri and hostname.");
+            return (null, problem);
         }
 
         try
@@ -37,7 +37,11 @@ public static class SchemaCompiler
         }
     }
 
-    private static (string Name, string Pointer)? FindUnknownFormat(JsonElement schema, string pointer)
+    /// <summary>
+    /// Finds what would make the schema fail later rather than now: an unknown format name, or a
+    /// reference that leaves the schema or points at nothing. Amebo never fetches remote schemas.
+    /// </summary>
+    private static string? FindProblem(JsonElement root, JsonElement schema, string pointer)
     {
         switch (schema.ValueKind)
         {
@@ -45,12 +49,16 @@ public static class SchemaCompiler
                 foreach (var member in schema.EnumerateObject())
                 {
                     var here = $"{pointer}/{member.Name.Replace("~", "~0").Replace("/", "~1")}";
-                    if (member.Name == "format" && member.Value.ValueKind == JsonValueKind.String)
+                    var text = member.Value.ValueKind == JsonValueKind.String ? member.Value.GetString()! : null;
+                    if (member.Name == "format" && text is not null && FormatRegistry.Global.Get(text) is null or UnknownFormat)
                     {
-                        var name = member.Value.GetString()!;
-                        if (FormatRegistry.Global.Get(name) is null or UnknownFormat) return (name, here);
+                        return $"schemata names the unknown format '{text}' at {here}; known formats include email, uuid, date-time, date, time, ipv4, ipv6, uri and hostname.";
                     }
-                    else if (!DataKeywords.Contains(member.Name) && FindUnknownFormat(member.Value, here) is { } found)
+                    if (member.Name is "$ref" or "$dynamicRef" && text is not null && !Resolves(root, text))
+                    {
+                        return $"schemata refers to '{text}' at {here}, which is not inside the schema; only references within the schema (#/$defs/...) are supported.";
+                    }
+                    if (!DataKeywords.Contains(member.Name) && FindProblem(root, member.Value, here) is { } found)
                     {
                         return found;
                     }
@@ -60,11 +68,19 @@ public static class SchemaCompiler
                 var index = 0;
                 foreach (var item in schema.EnumerateArray())
                 {
-                    if (FindUnknownFormat(item, $"{pointer}/{index++}") is { } found) return found;
+                    if (FindProblem(root, item, $"{pointer}/{index++}") is { } found) return found;
                 }
                 return null;
             default:
                 return null;
         }
+    }
+
+    private static bool Resolves(JsonElement root, string reference)
+    {
+        if (!reference.StartsWith('#')) return false;
+        var fragment = Uri.UnescapeDataString(reference[1..]);
+        if (fragment.Length == 0 || !fragment.StartsWith('/')) return true; // the whole schema, or a named $anchor
+        return Json.Pointer.JsonPointer.TryParse(fragment, out var target) && target.Evaluate(root) is not null;
     }
 }

@@ -21,12 +21,14 @@ public static class GetApplicationsEndpoint
 
 public static class GetApplicationEndpoint
 {
-    public static async Task<Application?> LoadAsync(string application, IQuerySession session, CancellationToken ct) =>
-        ApplicationNames.IsValid(application) ? await session.LoadAsync<Application>(application, ct) : null;
+    public static async Task<ApplicationView?> LoadAsync(string application, IQuerySession session, CancellationToken ct) =>
+        ApplicationNames.IsValid(application) && await session.LoadAsync<Application>(application, ct) is { } found
+            ? ApplicationView.From(found)
+            : null;
 
-    public static ProblemDetails Validate(string application, Application? found) =>
+    public static ProblemDetails Validate(string application, ApplicationView? found) =>
         found is null ? Problems.NotFound($"No application named '{application}' is registered.") : WolverineContinue.NoProblems;
 
     [WolverineGet("/v1/applications/{application}", OperationId = "GetApplication")]
-    public static Data<ApplicationView> Get(Application found) => new(ApplicationView.From(found));
+    public static Data<ApplicationView> Get(ApplicationView found) => new(found);
 }

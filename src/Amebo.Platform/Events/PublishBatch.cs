@@ -56,9 +56,9 @@ public static class PublishBatchEndpoint
     public static ProblemDetails Validate(BatchCheckResult check) => check.Problem;
 
     [WolverinePost("/v1/events/batch", OperationId = "PublishBatch")]
-    public static async Task<Created<Data<List<EventReceipt>>>> Post(PublishBatch request, BatchCheckResult check, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<Created<Data<List<EventReceipt>>>> Post(PublishBatch request, BatchCheckResult check, EventAppender appender, TimeProvider clock, CancellationToken ct)
     {
-        var stored = await EventAppender.AppendAsync(session, check.Admitted, clock.GetUtcNow(), ct);
+        var stored = await appender.AppendAsync(check.Admitted, clock.GetUtcNow(), ct);
         var receipts = stored.Select((e, i) => EventReceipt.From(e, check.Admitted[i])).ToList();
         return TypedResults.Created((string?)null, new Data<List<EventReceipt>>(receipts));
     }

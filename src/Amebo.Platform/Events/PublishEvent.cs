@@ -21,10 +21,10 @@ public static class PublishEventEndpoint
         check.Admitted is not null ? WolverineContinue.NoProblems : Problems.Of(check.Status, check.Detail, check.Errors);
 
     [WolverinePost("/v1/events", OperationId = "PublishEvent")]
-    public static async Task<Created<Data<EventReceipt>>> Post(PublishEvent request, EventCheckResult check, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<Created<Data<EventReceipt>>> Post(PublishEvent request, EventCheckResult check, EventAppender appender, TimeProvider clock, CancellationToken ct)
     {
         var admitted = check.Admitted!;
-        var stored = await EventAppender.AppendAsync(session, [admitted], clock.GetUtcNow(), ct);
+        var stored = await appender.AppendAsync([admitted], clock.GetUtcNow(), ct);
         var receipt = EventReceipt.From(stored[0], admitted);
         return TypedResults.Created($"/v1/events/{receipt.Rowid}", new Data<EventReceipt>(receipt));
     }

@@ -9,6 +9,9 @@ public static class HostDefaults
     public static ILoggingBuilder AddAmeboLogging(this ILoggingBuilder logging)
     {
         logging.AddFilter("Marten", LogLevel.Warning);
+        // Marten logs every failed command, including the stream races Amebo retries; failures that
+        // reach a client are logged once by the problem handler instead.
+        logging.AddFilter("Marten.IDocumentStore", LogLevel.Critical);
         logging.AddFilter("Wolverine", LogLevel.Warning);
         logging.AddFilter("JasperFx", LogLevel.Warning);
         logging.AddFilter("Weasel", LogLevel.Warning);

@@ -15,6 +15,7 @@ public static class HttpConfiguration
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ActionCatalog>();
         services.AddSingleton<EventReader>();
+        services.AddSingleton<EventAppender>();
         services.AddSingleton<IPasswordHasher<Application>, PasswordHasher<Application>>();
 
         services.ConfigureHttpJsonOptions(o => JsonConventions.Apply(o.SerializerOptions));
@@ -25,7 +26,6 @@ public static class HttpConfiguration
         });
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddWolverineHttp();
-        services.Configure<WolverineHttpOptions>(o => o.RejectUnparseableQueryValues = true);
         return services;
     }
 
@@ -34,7 +34,7 @@ public static class HttpConfiguration
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestLimits>();
-        app.MapWolverineEndpoints();
+        app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
         return app;
     }
 }

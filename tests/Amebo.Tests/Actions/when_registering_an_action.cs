@@ -66,7 +66,7 @@ public sealed class when_registering_an_action(AmeboFixture fixture) : AmeboTest
              "schemata":{"type":"object","properties":{"email":{"type":"string","format":"e-mail"}}}}
             """);
 
-        answer.ShouldBeProblem(400).GetProperty("detail").GetString().ShouldContain("e-mail");
+        answer.ShouldBeProblem(400).GetProperty("detail").GetString()!.ShouldContain("e-mail");
         (await StoredActions()).ShouldBe(0);
     }
 
@@ -105,7 +105,7 @@ public sealed class when_registering_an_action(AmeboFixture fixture) : AmeboTest
     {
         var answer = await Api.Post("/v1/actions", """{"action":"user.created","application":"nobody","schemata":{}}""");
 
-        answer.ShouldBeProblem(404).GetProperty("detail").GetString().ShouldContain("nobody");
+        answer.ShouldBeProblem(404).GetProperty("detail").GetString()!.ShouldContain("nobody");
         (await StoredActions()).ShouldBe(0);
     }
 

@@ -46,7 +46,7 @@ public sealed class when_registering_an_application(AmeboFixture fixture) : Ameb
 
         var answer = await Api.Post("/v1/applications", new { application = "user-service", address = "https://second.example.com", secret = Api.Secret });
 
-        answer.ShouldBeProblem(409).GetProperty("detail").GetString().ShouldContain("user-service");
+        answer.ShouldBeProblem(409).GetProperty("detail").GetString()!.ShouldContain("user-service");
         (await StoredApplications()).ShouldBe(1);
         (await Api.Get("/v1/applications/user-service")).Data.GetProperty("address").GetString().ShouldBe("https://first.example.com");
     }

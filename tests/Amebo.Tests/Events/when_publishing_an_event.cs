@@ -143,7 +143,7 @@ public sealed class when_publishing_an_event(AmeboFixture fixture) : AmeboTest(f
 
         var answer = await Api.Post("/v1/events", """{"action":"user.deleted","payload":{"id":"1"}}""");
 
-        answer.ShouldBeProblem(404).GetProperty("detail").GetString().ShouldContain("user.deleted");
+        answer.ShouldBeProblem(404).GetProperty("detail").GetString()!.ShouldContain("user.deleted");
         (await StoredEvents()).ShouldBe(0);
     }
 
@@ -193,7 +193,7 @@ public sealed class when_publishing_an_event(AmeboFixture fixture) : AmeboTest(f
 
         var answer = await Api.PostRaw("/v1/events", body);
 
-        answer.ShouldBeProblem(413).GetProperty("detail").GetString().ShouldContain("1048576");
+        answer.ShouldBeProblem(413).GetProperty("detail").GetString()!.ShouldContain("1048576");
         (await StoredEvents()).ShouldBe(0);
     }
 
@@ -209,7 +209,7 @@ public sealed class when_publishing_an_event(AmeboFixture fixture) : AmeboTest(f
         var answer = await Api.Send(request);
 
         answer.ShouldBeProblem(413);
-        stream.Read.ShouldBeLessThan(1024 * 1024);
+        stream.Consumed.ShouldBeLessThan(1024 * 1024);
         (await StoredEvents()).ShouldBe(0);
     }
 
@@ -225,7 +225,7 @@ public sealed class when_publishing_an_event(AmeboFixture fixture) : AmeboTest(f
         var answer = await Api.Send(request);
 
         answer.ShouldBeProblem(413);
-        stream.Read.ShouldBeLessThan(4L * 1024 * 1024);
+        stream.Consumed.ShouldBeLessThan(4L * 1024 * 1024);
         (await StoredEvents()).ShouldBe(0);
     }
 
@@ -233,12 +233,12 @@ public sealed class when_publishing_an_event(AmeboFixture fixture) : AmeboTest(f
     private sealed class CountingStream(long length) : Stream
     {
         private static readonly byte[] Prefix = Encoding.UTF8.GetBytes("{\"action\":\"");
-        public long Read { get; private set; }
+        public long Consumed { get; private set; }
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
         public override long Length => length;
-        public override long Position { get => Read; set => throw new NotSupportedException(); }
+        public override long Position { get => Consumed; set => throw new NotSupportedException(); }
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
@@ -246,13 +246,13 @@ public sealed class when_publishing_an_event(AmeboFixture fixture) : AmeboTest(f
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            var n = (int)Math.Min(count, length - Read);
+            var n = (int)Math.Min(count, length - Consumed);
             for (var i = 0; i < n; i++)
             {
-                var at = Read + i;
+                var at = Consumed + i;
                 buffer[offset + i] = at < Prefix.Length ? Prefix[at] : (byte)'a';
             }
-            Read += n;
+            Consumed += n;
             return n;
         }
     }

@@ -10,6 +10,8 @@ namespace Amebo.Tests.Fixtures;
 public sealed record Answer(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response, string Text)
 {
     public JsonElement Data => Body.GetProperty("data");
+
+    public override string ToString() => $"{(int)Status} {Text}";
     public string? ContentType => Response.Content.Headers.ContentType?.MediaType;
 
     /// <summary>Asserts a problem-details answer with this status and returns its body.</summary>

@@ -30,7 +30,7 @@ public sealed class TestDatabase : IAsyncDisposable
 
         if (DockerAnswers())
         {
-            var container = new PostgreSqlBuilder().WithImage("postgres:16-alpine").Build();
+            var container = new PostgreSqlBuilder("postgres:16-alpine").Build();
             await container.StartAsync();
             return new TestDatabase(container.GetConnectionString(), "Testcontainers", container.DisposeAsync);
         }
