@@ -1,0 +1,21 @@
+# Amebo's everyday commands. `just` is a convenience: each recipe is one plain command.
+
+# start Amebo on http://127.0.0.1:3310 (embedded PostgreSQL unless AMEBO_DSN is set)
+run:
+    dotnet run --project src/Amebo.Platform
+
+# run the whole test suite against a real PostgreSQL
+test:
+    dotnet test
+
+# build everything in Release
+build:
+    dotnet build -c Release
+
+# what CI runs, from this checkout
+ci:
+    bash .ci/run
+
+# forget the embedded database (stop Amebo first)
+reset-data:
+    rm -rf src/Amebo.Platform/.amebo
