@@ -35,7 +35,8 @@ public static class RegisterActionEndpoint
             errors.Add(new("/schemata", "schemata is required: a JSON Schema, or {} to accept any payload.", "required"));
         }
         var pointerText = request.Stream ?? ActionNames.DefaultStream;
-        if (!JsonPointer.TryParse(pointerText, out var pointer) || pointer.SegmentCount == 0)
+        var pointer = JsonPointer.Empty;
+        if (pointerText.Length > 200 || pointerText.Any(char.IsControl) || !JsonPointer.TryParse(pointerText, out pointer) || pointer.SegmentCount == 0)
         {
             errors.Add(new("/stream", "stream must be a JSON Pointer into the payload, such as /id.", "format"));
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Amebo.Platform.Hosting;
 using Json.Schema;
 
 namespace Amebo.Platform.Actions;
@@ -18,6 +19,11 @@ public static class SchemaCompiler
         if (schemata.ValueKind is not (JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False))
         {
             return (null, "schemata must be a JSON Schema: an object or a boolean.");
+        }
+
+        if (JsonText.FindNul(schemata, "/schemata") is { } nul)
+        {
+            return (null, $"schemata holds a NUL character (\\u0000) at {nul}, which Amebo cannot store.");
         }
 
         if (FindProblem(schemata, schemata, "") is { } problem)

@@ -13,8 +13,8 @@ public sealed record AdmittedEvent(CompiledAction Action, string Stream, JsonEle
 public sealed record EventCheckResult(AdmittedEvent? Admitted, int Status, string Detail, List<ProblemError> Errors);
 
 /// <summary>
-/// The checks every published event passes, in order: shape (400), size (413), known action (404),
-/// schema (422) and stream key (422). Pointers are prefixed so batch items read <c>/events/3/payload/email</c>.
+/// The checks every published event passes, in order: shape (400), size (413), storable text (422),
+/// known action (404), schema (422) and stream key (422). Pointers are prefixed so batch items read <c>/events/3/payload/email</c>.
 /// </summary>
 public static class EventCheck
 {
@@ -46,6 +46,12 @@ public static class EventCheck
         {
             return Refuse(413, $"The payload is {size} bytes; AMEBO_ENVELOPE allows at most {settings.Envelope}.",
                 new(prefix + "/payload", $"payload exceeds {settings.Envelope} bytes", "maxBytes"));
+        }
+
+        if (JsonText.FindNul(item.Payload, prefix + "/payload") is { } nul)
+        {
+            return Refuse(422, "The payload holds a NUL character (\\u0000), which Amebo cannot store.",
+                new(nul, "NUL characters cannot be stored", "characters"));
         }
 
         var action = await catalog.FindAsync(item.Action, session, ct);

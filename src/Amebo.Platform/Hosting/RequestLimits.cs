@@ -3,7 +3,8 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Amebo.Platform.Hosting;
 
 /// <summary>
-/// Refuses request bodies over their route's limit with 413 before they are read: at once when
+/// Refuses NUL characters in the query string, which no name or filter may hold. Refuses request
+/// bodies over their route's limit with 413 before they are read: at once when
 /// Content-Length says so, and for chunked bodies as soon as the limit is crossed. Also requires
 /// JSON for every body, so a wrong Content-Type is a 415 problem rather than a guess.
 /// </summary>
@@ -12,6 +13,12 @@ public sealed class RequestLimits(RequestDelegate next, AmeboSettings settings, 
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
+        if (request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true)
+        {
+            await RefuseAsync(context, 400, "The query string holds a NUL character (%00), which no Amebo value may contain.");
+            return;
+        }
+
         if (!HttpMethods.IsPost(request.Method) && !HttpMethods.IsPut(request.Method) && !HttpMethods.IsPatch(request.Method))
         {
             await next(context);

@@ -89,6 +89,7 @@ public sealed class when_registering_an_action(AmeboFixture fixture) : AmeboTest
     [InlineData("""{"action":"user.created","application":"user-service"}""", "/schemata")]
     [InlineData("""{"action":"user.created","application":"user-service","schemata":{},"stream":"id"}""", "/stream")]
     [InlineData("""{"action":"user.created","application":"user-service","schemata":{},"stream":""}""", "/stream")]
+    [InlineData("""{"action":"user.created","application":"user-service","schemata":{},"stream":"/a\u0000b"}""", "/stream")]
     public async Task refuses_an_invalid_registration_with_400_naming_the_field(string body, string pointer)
     {
         await Api.RegisteredApplication();
