@@ -24,16 +24,45 @@ public sealed class AmeboDatabase : IAsyncDisposable
 
     public bool IsEmbedded => _embedded is not null;
 
-    public static AmeboDatabase Open(AmeboSettings settings, ILogger logger)
+    public static async Task<AmeboDatabase> OpenAsync(AmeboSettings settings, CancellationToken ct = default)
     {
         if (settings.Dsn is { } dsn)
         {
-            return new AmeboDatabase(ToConnectionString(dsn), null);
+            var connectionString = ToConnectionString(dsn);
+            await WaitForServerAsync(connectionString, ct);
+            return new AmeboDatabase(connectionString, null);
         }
 
-        var embedded = EmbeddedPostgres.StartAsync(settings.DataDir).GetAwaiter().GetResult();
-        logger.LogInformation("Embedded PostgreSQL is running with its data in {DataDir}", Path.GetFullPath(settings.DataDir));
+        var embedded = await EmbeddedPostgres.StartAsync(settings.DataDir, ct);
         return new AmeboDatabase(embedded.ConnectionString, embedded);
+    }
+
+    /// <summary>
+    /// A server that is still starting (as in a compose file) gets a few seconds; one that stays
+    /// unreachable stops Amebo with a message naming it rather than a stack trace.
+    /// </summary>
+    private static async Task WaitForServerAsync(string connectionString, CancellationToken ct)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                await connection.OpenAsync(ct);
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                if (e is PostgresException || attempt == 6)
+                {
+                    throw new DatabaseUnavailableException(
+                        $"Amebo cannot use the PostgreSQL server named by AMEBO_DSN ({target.Host}:{target.Port}): " +
+                        $"{e.Message.TrimEnd('.')}. Check AMEBO_DSN, or unset it to use the embedded database.");
+                }
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+        }
     }
 
     /// <summary>Accepts an Npgsql connection string or a <c>postgres://user:password@host:port/database?option=value</c> URL.</summary>

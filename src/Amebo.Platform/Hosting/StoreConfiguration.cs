@@ -14,10 +14,11 @@ public static class StoreConfiguration
     public const string Schema = "amebo";
 
     /// <summary>Marten over the configured or embedded PostgreSQL: documents, the event log and projections.</summary>
-    public static IServiceCollection AddAmeboStore(this IServiceCollection services)
+    public static IServiceCollection AddAmeboStore(this IServiceCollection services, AmeboDatabase database)
     {
-        services.AddSingleton(sp => AmeboDatabase.Open(
-            sp.GetRequiredService<AmeboSettings>(), sp.GetRequiredService<ILogger<AmeboDatabase>>()));
+        // Registered through a factory so that the container owns it: disposing the host stops the
+        // embedded server after everything that uses it.
+        services.AddSingleton(_ => database);
 
         services.AddMarten(sp =>
             {

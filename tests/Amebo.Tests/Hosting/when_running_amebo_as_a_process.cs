@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Amebo.Tests.Hosting;
+
+/// <summary>
+/// Amebo started the way a user starts it: its own process, no AMEBO_DSN, the embedded database in
+/// a fresh data directory, real HTTP on a loopback port, and signals to stop it.
+/// </summary>
+public sealed class when_running_amebo_as_a_process : IDisposable
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), $"amebo-process-{Guid.NewGuid():N}");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private Process Start(int port, params (string Key, string Value)[] environment)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Amebo.Platform.dll"));
+        info.Environment.Remove("AMEBO_DSN");
+        info.Environment["AMEBO_DATA_DIR"] = _dataDir;
+        info.Environment["AMEBO_URLS"] = $"http://127.0.0.1:{port}";
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        return Process.Start(info)!;
+    }
+
+    private static async Task<(int Code, string Output)> Finish(Process process)
+    {
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output + await error);
+    }
+
+    private static async Task<HttpClient> Answering(int port)
+    {
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        for (var i = 0; i < 600; i++)
+        {
+            try
+            {
+                if ((await client.GetAsync("/v1/applications")).StatusCode == HttpStatusCode.OK) return client;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("Amebo did not answer within 60 s.");
+    }
+
+    private static async Task Terminate(Process process)
+    {
+        using var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]);
+        await kill.WaitForExitAsync();
+    }
+
+    [Fact]
+    public async Task starts_on_the_embedded_database_stops_on_sigterm_and_keeps_its_data()
+    {
+        var port = FreePort();
+        var first = Start(port);
+        using (var client = await Answering(port))
+        {
+            var register = await client.PostAsync("/v1/applications", new StringContent(
+                """{"application":"user-service","address":"https://users.example.com","secret":"0123456789abcdef"}""", Encoding.UTF8, "application/json"));
+            ((int)register.StatusCode).ShouldBe(201);
+        }
+
+        await Terminate(first);
+        var (code, _) = await Finish(first);
+        code.ShouldBe(0);
+        File.Exists(Path.Combine(_dataDir, "postgres", "postmaster.pid")).ShouldBeFalse("SIGTERM must stop the embedded PostgreSQL");
+
+        var second = Start(port);
+        try
+        {
+            using var client = await Answering(port);
+            var list = await client.GetFromJsonAsync<JsonElement>("/v1/applications");
+            list.GetProperty("data")[0].GetProperty("application").GetString().ShouldBe("user-service");
+        }
+        finally
+        {
+            await Terminate(second);
+            await Finish(second);
+        }
+    }
+
+    [Fact]
+    public async Task exits_with_one_clear_message_for_a_setting_it_cannot_use()
+    {
+        var (code, output) = await Finish(Start(FreePort(), ("AMEBO_ENVELOPE", "lots")));
+
+        code.ShouldBe(1);
+        output.ShouldContain("amebo: AMEBO_ENVELOPE must be a whole number");
+        output.ShouldNotContain("   at ");
+    }
+
+    [Fact]
+    public async Task exits_with_one_clear_message_when_the_dsn_server_is_unreachable()
+    {
+        var (code, output) = await Finish(Start(FreePort(), ("AMEBO_DSN", $"Host=127.0.0.1;Port={FreePort()};Timeout=1")));
+
+        code.ShouldBe(1);
+        output.ShouldContain("AMEBO_DSN");
+        output.ShouldContain("embedded database");
+        output.ShouldNotContain("   at ");
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dataDir)) Directory.Delete(_dataDir, recursive: true);
+    }
+}
