@@ -1,4 +1,5 @@
 using Amebo.Platform.Hosting;
+using Amebo.Platform.Tokens;
 using JasperFx;
 using Wolverine;
 
@@ -6,10 +7,13 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Logging.AddAmeboLogging();
 
 AmeboSettings settings;
+Credentials credentials;
 AmeboDatabase database;
 try
 {
     settings = AmeboSettings.From(builder.Configuration);
+    SecurityConfiguration.RequireLoopbackWhenAuthIsOff(settings);
+    credentials = Credentials.Load(settings);
     database = await AmeboDatabase.OpenAsync(settings);
 }
 catch (Exception e) when (e is InvalidSettingException or DatabaseUnavailableException)
@@ -17,18 +21,16 @@ catch (Exception e) when (e is InvalidSettingException or DatabaseUnavailableExc
     Console.Error.WriteLine($"amebo: {e.Message}");
     return 1;
 }
-builder.WebHost.UseUrls(settings.Urls.Split(';', ',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+builder.WebHost.UseAmeboKestrel(settings);
 
 builder.Services.AddAmeboStore(database);
 builder.Host.UseWolverine(opts => opts.ApplyAmeboDefaults());
 builder.Services.AddAmeboHttp(settings);
+builder.Services.AddAmeboSecurity(settings, credentials);
 
 var app = builder.Build();
-app.UseAmeboHttp();
-if (database.IsEmbedded)
-{
-    app.Logger.LogInformation("Embedded PostgreSQL is running with its data in {DataDir}", Path.GetFullPath(settings.DataDir));
-}
+app.UseAmeboHttp(settings);
+app.Logger.LogStartup(settings, credentials, database);
 
 return await app.RunJasperFxCommands(args);
 

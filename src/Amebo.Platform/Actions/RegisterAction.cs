@@ -1,6 +1,8 @@
+using System.Security.Claims;
 using System.Text.Json;
 using Amebo.Platform.Applications;
 using Amebo.Platform.Hosting;
+using Amebo.Platform.Tokens;
 using Json.Pointer;
 using Json.Schema;
 using Marten;
@@ -17,7 +19,7 @@ public sealed record ActionRegistration(ProblemDetails Problem, JsonSchema? Sche
 
 public static class RegisterActionEndpoint
 {
-    public static async Task<ActionRegistration> LoadAsync(RegisterAction? request, IQuerySession session, CancellationToken ct)
+    public static async Task<ActionRegistration> LoadAsync(RegisterAction? request, ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
     {
         if (request is null) return Refused(Problems.BadRequest("The body must be a JSON object."));
 
@@ -41,6 +43,12 @@ public static class RegisterActionEndpoint
             errors.Add(new("/stream", "stream must be a JSON Pointer into the payload, such as /id.", "format"));
         }
         if (errors.Count > 0) return Refused(Problems.BadRequest("The action registration is invalid.", errors));
+
+        var caller = Caller.Of(user);
+        if (!caller.ActsFor(request.Application!))
+        {
+            return Refused(Problems.Of(403, $"The token of '{caller.Application}' may register actions for '{caller.Application}' only, not for '{request.Application}'."));
+        }
 
         var (schema, reason) = SchemaCompiler.Compile(request.Action!, 1, request.Schemata);
         if (schema is null) return Refused(Problems.BadRequest(reason!, [new("/schemata", reason!, "schema")]));

@@ -11,6 +11,9 @@ public sealed class Application
     /// <summary>The secret, hashed with ASP.NET Core's password hasher (PBKDF2, per-secret salt).</summary>
     public required string SecretHash { get; set; }
 
+    /// <summary>Changes with every new secret; tokens carry it, so a rotation revokes earlier tokens.</summary>
+    public string? SecretStamp { get; set; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 }
 

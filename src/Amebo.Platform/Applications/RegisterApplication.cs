@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Amebo.Platform.Hosting;
+using Amebo.Platform.Tokens;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
@@ -11,8 +13,9 @@ public sealed record RegisterApplication(string? Application, string? Address, s
 
 public static class RegisterApplicationEndpoint
 {
-    public static async Task<ProblemDetails> ValidateAsync(RegisterApplication? request, IQuerySession session, CancellationToken ct)
+    public static async Task<ProblemDetails> ValidateAsync(RegisterApplication? request, ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
     {
+        if (!Caller.Of(user).IsAdministrator) return Problems.Of(403, "Only the administrator may register applications.");
         if (request is null) return Problems.BadRequest("The body must be a JSON object.");
 
         var errors = new List<ProblemError>();
@@ -30,7 +33,7 @@ public static class RegisterApplicationEndpoint
         }
         if (errors.Count > 0) return Problems.BadRequest("The application registration is invalid.", errors);
 
-        return await session.LoadAsync<Application>(request.Application!, ct) is null
+        return request.Application != Credentials.Administrator && await session.LoadAsync<Application>(request.Application!, ct) is null
             ? WolverineContinue.NoProblems
             : Problems.Conflict($"An application named '{request.Application}' already exists.");
     }
@@ -44,6 +47,7 @@ public static class RegisterApplicationEndpoint
             Id = request.Application!,
             Address = request.Address!,
             SecretHash = "",
+            SecretStamp = Guid.CreateVersion7().ToString("N"),
             CreatedAt = clock.GetUtcNow(),
         };
         application.SecretHash = hasher.HashPassword(application, request.Secret!);

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Amebo.Platform.Actions;
 using Amebo.Platform.Hosting;
+using Amebo.Platform.Tokens;
 using Marten;
 
 namespace Amebo.Platform.Events;
@@ -14,14 +15,14 @@ public sealed record EventCheckResult(AdmittedEvent? Admitted, int Status, strin
 
 /// <summary>
 /// The checks every published event passes, in order: shape (400), size (413), storable text (422),
-/// known action (404), schema (422) and stream key (422). Pointers are prefixed so batch items read <c>/events/3/payload/email</c>.
+/// known action (404), ownership (403), schema (422) and stream key (422). Pointers are prefixed so batch items read <c>/events/3/payload/email</c>.
 /// </summary>
 public static class EventCheck
 {
     public const int MaxStreamLength = 250;
 
     public static async ValueTask<EventCheckResult> RunAsync(
-        PublishEvent? item, string prefix, ActionCatalog catalog, IQuerySession session, AmeboSettings settings, CancellationToken ct)
+        PublishEvent? item, string prefix, Caller caller, ActionCatalog catalog, IQuerySession session, AmeboSettings settings, CancellationToken ct)
     {
         if (item is null)
         {
@@ -59,6 +60,12 @@ public static class EventCheck
         {
             return Refuse(404, $"No action named '{item.Action}' is registered.",
                 new(prefix + "/action", $"unknown action '{item.Action}'", "action"));
+        }
+
+        if (!caller.ActsFor(action.Definition.Application))
+        {
+            return Refuse(403, $"The token of '{caller.Application}' may not publish '{action.Name}', which belongs to '{action.Definition.Application}'.",
+                new(prefix + "/action", $"'{action.Name}' belongs to '{action.Definition.Application}'", "owner"));
         }
 
         var violations = action.Violations(item.Payload, prefix + "/payload");

@@ -1,5 +1,7 @@
 using Amebo.Platform.Actions;
+using System.Security.Claims;
 using Amebo.Platform.Hosting;
+using Amebo.Platform.Tokens;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -15,8 +17,9 @@ public sealed record BatchCheckResult(ProblemDetails Problem, IReadOnlyList<Admi
 public static class PublishBatchEndpoint
 {
     public static async Task<BatchCheckResult> LoadAsync(
-        PublishBatch? request, ActionCatalog catalog, IQuerySession session, AmeboSettings settings, CancellationToken ct)
+        PublishBatch? request, ClaimsPrincipal user, ActionCatalog catalog, IQuerySession session, AmeboSettings settings, CancellationToken ct)
     {
+        var caller = Caller.Of(user);
         if (request?.Events is not { Count: > 0 } events)
         {
             return Refused(Problems.BadRequest("events must be a non-empty array of events.",
@@ -33,7 +36,7 @@ public static class PublishBatchEndpoint
         var status = 0;
         for (var i = 0; i < events.Count; i++)
         {
-            var check = await EventCheck.RunAsync(events[i], $"/events/{i}", catalog, session, settings, ct);
+            var check = await EventCheck.RunAsync(events[i], $"/events/{i}", caller, catalog, session, settings, ct);
             if (check.Admitted is not null)
             {
                 admitted.Add(check.Admitted);
@@ -47,7 +50,8 @@ public static class PublishBatchEndpoint
         var failed = errors.Select(e => e.Pointer.Split('/')[2]).Distinct().Count();
         return Refused(status switch
         {
-            3 => Problems.BadRequest($"{failed} of {events.Count} events are malformed; nothing was stored.", errors),
+            4 => Problems.BadRequest($"{failed} of {events.Count} events are malformed; nothing was stored.", errors),
+            3 => Problems.Of(403, $"The token of '{caller.Application}' may not publish every action in the batch; nothing was stored.", errors),
             2 => Problems.Of(413, $"{failed} of {events.Count} payloads are larger than AMEBO_ENVELOPE allows; nothing was stored.", errors),
             _ => Problems.Unprocessable($"{failed} of {events.Count} events were refused; nothing was stored.", errors),
         });
@@ -63,8 +67,8 @@ public static class PublishBatchEndpoint
         return TypedResults.Created((string?)null, new Data<List<EventReceipt>>(receipts));
     }
 
-    // A malformed item outranks an oversized one, which outranks unknown actions and schema violations (422).
-    private static int Rank(int status) => status switch { 400 => 3, 413 => 2, _ => 1 };
+    // A malformed item outranks a foreign action, then an oversized payload, then unknown actions and schema violations (422).
+    private static int Rank(int status) => status switch { 400 => 4, 403 => 3, 413 => 2, _ => 1 };
 
     private static BatchCheckResult Refused(ProblemDetails problem) => new(problem, []);
 }

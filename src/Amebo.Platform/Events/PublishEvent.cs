@@ -1,6 +1,8 @@
+using System.Security.Claims;
 using System.Text.Json;
 using Amebo.Platform.Actions;
 using Amebo.Platform.Hosting;
+using Amebo.Platform.Tokens;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -14,8 +16,8 @@ public sealed record PublishEvent(string? Action, JsonElement Payload, string? S
 public static class PublishEventEndpoint
 {
     public static ValueTask<EventCheckResult> LoadAsync(
-        PublishEvent? request, ActionCatalog catalog, IQuerySession session, AmeboSettings settings, CancellationToken ct) =>
-        EventCheck.RunAsync(request, "", catalog, session, settings, ct);
+        PublishEvent? request, ClaimsPrincipal user, ActionCatalog catalog, IQuerySession session, AmeboSettings settings, CancellationToken ct) =>
+        EventCheck.RunAsync(request, "", Caller.Of(user), catalog, session, settings, ct);
 
     public static ProblemDetails Validate(EventCheckResult check) =>
         check.Admitted is not null ? WolverineContinue.NoProblems : Problems.Of(check.Status, check.Detail, check.Errors);

@@ -24,6 +24,20 @@ public sealed class AmeboSettings
     /// <summary>Most events in one batch.</summary>
     public int BatchLimit { get; init; } = 1000;
 
+    /// <summary>The administrator's secret; unset means generated into the data directory.</summary>
+    public string? AdminSecret { get; init; }
+
+    /// <summary>The token signing key; unset means generated into the data directory.</summary>
+    public string? JwtKey { get; init; }
+
+    public TimeSpan TokenTtl { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>False only with <c>AMEBO_AUTH=off</c>, which is allowed on loopback addresses alone.</summary>
+    public bool AuthEnabled { get; init; } = true;
+
+    /// <summary>Requests per second per application; 0 means no limit.</summary>
+    public int RateLimit { get; init; }
+
     /// <summary>
     /// Largest request body of a single publish: the payload plus room for the envelope fields.
     /// </summary>
@@ -41,6 +55,12 @@ public sealed class AmeboSettings
         var batchLimit = ReadLong(configuration, "AMEBO_BATCH_LIMIT", 1000);
         if (envelope < 1) throw new InvalidSettingException("AMEBO_ENVELOPE must be a positive number of bytes.");
         if (batchLimit is < 1 or > 100_000) throw new InvalidSettingException("AMEBO_BATCH_LIMIT must be between 1 and 100000.");
+        var tokenTtl = ReadLong(configuration, "AMEBO_TOKEN_TTL", 3600);
+        if (tokenTtl is < 1 or > 31_536_000) throw new InvalidSettingException("AMEBO_TOKEN_TTL must be between 1 and 31536000 seconds.");
+        var rateLimit = ReadLong(configuration, "AMEBO_RATE_LIMIT", 0);
+        if (rateLimit > 1_000_000) throw new InvalidSettingException("AMEBO_RATE_LIMIT must be at most 1000000 requests per second.");
+        var auth = NullIfBlank(configuration["AMEBO_AUTH"])?.ToLowerInvariant() ?? "on";
+        if (auth is not ("on" or "off")) throw new InvalidSettingException($"AMEBO_AUTH must be 'on' or 'off', not '{auth}'.");
 
         return new AmeboSettings
         {
@@ -49,6 +69,11 @@ public sealed class AmeboSettings
             Urls = NullIfBlank(configuration["AMEBO_URLS"]) ?? DefaultUrls,
             Envelope = envelope,
             BatchLimit = (int)batchLimit,
+            AdminSecret = NullIfBlank(configuration["AMEBO_ADMIN_SECRET"]),
+            JwtKey = NullIfBlank(configuration["AMEBO_JWT_KEY"]),
+            TokenTtl = TimeSpan.FromSeconds(tokenTtl),
+            AuthEnabled = auth == "on",
+            RateLimit = (int)rateLimit,
         };
     }
 

@@ -19,6 +19,23 @@ public static class HostDefaults
         return logging;
     }
 
+    /// <summary>What an operator needs to see at every start: the database, the admin secret's file, and whether auth is off.</summary>
+    public static void LogStartup(this ILogger logger, AmeboSettings settings, Tokens.Credentials credentials, AmeboDatabase database)
+    {
+        if (database.IsEmbedded)
+        {
+            logger.LogInformation("Embedded PostgreSQL is running with its data in {DataDir}", Path.GetFullPath(settings.DataDir));
+        }
+        if (credentials.AdminSecretFile is { } file)
+        {
+            logger.LogInformation("The administrator ('amebo') secret is in {AdminSecretFile}", file);
+        }
+        if (!settings.AuthEnabled)
+        {
+            logger.LogWarning("!!! AUTHENTICATION IS OFF (AMEBO_AUTH=off): every request acts as the administrator. Use this on a laptop only. !!!");
+        }
+    }
+
     public static void ApplyAmeboDefaults(this WolverineOptions opts)
     {
         opts.UseRuntimeCompilation();

@@ -8,6 +8,21 @@ namespace Amebo.Platform.Hosting;
 
 public static class HttpConfiguration
 {
+    /// <summary>Listening addresses, and limits on what a request line and its headers may hold.</summary>
+    public static IWebHostBuilder UseAmeboKestrel(this IWebHostBuilder web, AmeboSettings settings)
+    {
+        web.UseUrls(settings.Urls.Split(';', ',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        web.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            kestrel.Limits.MaxRequestHeaderCount = 64;
+            kestrel.Limits.MaxRequestBodySize = Math.Max(settings.BatchBodyLimit, settings.OtherBodyLimit);
+        });
+        return web;
+    }
+
     /// <summary>Settings, JSON conventions, problem details and the services endpoints use.</summary>
     public static IServiceCollection AddAmeboHttp(this IServiceCollection services, AmeboSettings settings)
     {
@@ -29,10 +44,11 @@ public static class HttpConfiguration
         return services;
     }
 
-    public static WebApplication UseAmeboHttp(this WebApplication app)
+    public static WebApplication UseAmeboHttp(this WebApplication app, AmeboSettings settings)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAmeboSecurity(settings);
         app.UseMiddleware<RequestLimits>();
         app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
         return app;

@@ -88,6 +88,8 @@ public static class Problems
 
     private static string DefaultDetail(int status) => status switch
     {
+        401 => "A valid bearer token is required: get one from POST /v1/tokens and send it as 'Authorization: Bearer <token>'.",
+        403 => "The token does not grant this right.",
         404 => "No resource exists at this address.",
         405 => "This resource does not accept that HTTP method.",
         406 => "Amebo answers in application/json; ask for it in the Accept header.",

@@ -16,10 +16,18 @@ public sealed class AmeboFixture : IAsyncLifetime
     public IAlbaHost Host { get; private set; } = null!;
     public string ConnectionString => _database!.ConnectionString;
 
+    public const string AdminSecret = "the-administrators-test-secret";
+    public const string JwtKey = "a-test-signing-key-that-is-long-enough-for-hs256";
+
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), $"amebo-fixture-{Guid.NewGuid():N}");
+
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.StartAsync();
         Environment.SetEnvironmentVariable("AMEBO_DSN", _database.ConnectionString);
+        Environment.SetEnvironmentVariable("AMEBO_DATA_DIR", _dataDir);
+        Environment.SetEnvironmentVariable("AMEBO_ADMIN_SECRET", AdminSecret);
+        Environment.SetEnvironmentVariable("AMEBO_JWT_KEY", JwtKey);
         JasperFxEnvironment.AutoStartHost = true;
         Host = await AlbaHost.For<Program>(x => x.ConfigureServices(services =>
         {
@@ -32,9 +40,14 @@ public sealed class AmeboFixture : IAsyncLifetime
     {
         await Host.ResetAllMartenDataAsync();
         Host.Services.GetRequiredService<ActionCatalog>().Clear();
+        Host.Services.GetRequiredService<Amebo.Platform.Tokens.SecretStamps>().Clear();
     }
 
-    public Api Api() => new(Host.Server.CreateClient(), this);
+    /// <summary>A client with no token.</summary>
+    public Api Anonymous() => new(Host.Server.CreateClient(), this);
+
+    /// <summary>A client holding the administrator's token.</summary>
+    public async Task<Api> Administrator() => await Anonymous().WithTokenFor("amebo", AdminSecret);
 
     public async Task<long> CountAsync(string sql)
     {
@@ -47,8 +60,9 @@ public sealed class AmeboFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Host.DisposeAsync();
-        Environment.SetEnvironmentVariable("AMEBO_DSN", null);
+        foreach (var key in new[] { "AMEBO_DSN", "AMEBO_DATA_DIR", "AMEBO_ADMIN_SECRET", "AMEBO_JWT_KEY" }) Environment.SetEnvironmentVariable(key, null);
         if (_database is not null) await _database.DisposeAsync();
+        if (Directory.Exists(_dataDir)) Directory.Delete(_dataDir, recursive: true);
     }
 }
 
@@ -63,9 +77,15 @@ public sealed class AmeboCollection : ICollectionFixture<AmeboFixture>
 public abstract class AmeboTest(AmeboFixture fixture) : IAsyncLifetime
 {
     protected AmeboFixture Fixture { get; } = fixture;
-    protected Api Api { get; } = fixture.Api();
 
-    public Task InitializeAsync() => Fixture.ResetAsync();
+    /// <summary>The administrator's client: arranging goes through it unless a test is about rights.</summary>
+    protected Api Api { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Fixture.ResetAsync();
+        Api = await Fixture.Administrator();
+    }
     public Task DisposeAsync() => Task.CompletedTask;
 
     protected Task<long> StoredEvents() => Fixture.CountAsync("select count(*) from amebo.mt_events");

@@ -42,7 +42,36 @@ public sealed class Api(HttpClient client, AmeboFixture fixture)
 
     public AmeboFixture Fixture { get; } = fixture;
 
+    /// <summary>The bearer token this client sends, if any.</summary>
+    public string? Token { get; private set; }
+
+    /// <summary>A client for the same host that sends a token for this application.</summary>
+    public async Task<Api> WithTokenFor(string application, string secret = Secret)
+    {
+        var answer = await Post("/v1/tokens", new { application, secret });
+        ((int)answer.Status).ShouldBe(200, answer.Text);
+        return WithToken(answer.Data.GetProperty("token").GetString()!);
+    }
+
+    public Api WithToken(string? token)
+    {
+        var api = new Api(Fixture.Host.Server.CreateClient(), Fixture) { Token = token };
+        if (token is not null) api.client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return api;
+    }
+
+    private readonly HttpClient client = client;
+
     public Task<Answer> Get(string url) => Send(new HttpRequestMessage(HttpMethod.Get, url));
+
+    public Task<Answer> Put(string url, object body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Put, url)
+        {
+            Content = new StringContent(body as string ?? JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"),
+        };
+        return Send(request);
+    }
 
     public Task<Answer> Post(string url, object body) => PostRaw(url, body as string ?? JsonSerializer.Serialize(body));
 

@@ -13,6 +13,7 @@ namespace Amebo.Tests.Hosting;
 /// </summary>
 public sealed class when_running_amebo_as_a_process : IDisposable
 {
+    private const string AdminSecret = "process-test-admin-secret";
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), $"amebo-process-{Guid.NewGuid():N}");
 
     private static int FreePort()
@@ -32,7 +33,8 @@ public sealed class when_running_amebo_as_a_process : IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Amebo.Platform.dll"));
-        info.Environment.Remove("AMEBO_DSN");
+        foreach (var key in new[] { "AMEBO_DSN", "AMEBO_JWT_KEY" }) info.Environment.Remove(key);
+        info.Environment["AMEBO_ADMIN_SECRET"] = AdminSecret;
         info.Environment["AMEBO_DATA_DIR"] = _dataDir;
         info.Environment["AMEBO_URLS"] = $"http://127.0.0.1:{port}";
         foreach (var (key, value) in environment) info.Environment[key] = value;
@@ -55,7 +57,12 @@ public sealed class when_running_amebo_as_a_process : IDisposable
         {
             try
             {
-                if ((await client.GetAsync("/v1/applications")).StatusCode == HttpStatusCode.OK) return client;
+                await client.GetAsync("/v1/applications");
+                var token = await client.PostAsync("/v1/tokens", new StringContent(
+                    $$"""{"application":"amebo","secret":"{{AdminSecret}}"}""", Encoding.UTF8, "application/json"));
+                var body = await token.Content.ReadFromJsonAsync<JsonElement>();
+                client.DefaultRequestHeaders.Authorization = new("Bearer", body.GetProperty("data").GetProperty("token").GetString());
+                return client;
             }
             catch (HttpRequestException)
             {
