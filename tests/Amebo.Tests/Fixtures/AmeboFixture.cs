@@ -14,6 +14,9 @@ public sealed class AmeboFixture : IAsyncLifetime
     private TestDatabase? _database;
 
     public IAlbaHost Host { get; private set; } = null!;
+
+    /// <summary>Everything the host logged during the run.</summary>
+    public LogCapture Logs { get; } = new();
     public string ConnectionString => _database!.ConnectionString;
 
     public const string AdminSecret = "the-administrators-test-secret";
@@ -31,6 +34,7 @@ public sealed class AmeboFixture : IAsyncLifetime
         JasperFxEnvironment.AutoStartHost = true;
         Host = await AlbaHost.For<Program>(x => x.ConfigureServices(services =>
         {
+            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Logs);
             services.RunWolverineInSoloMode();
             services.DisableAllExternalWolverineTransports();
         }));
