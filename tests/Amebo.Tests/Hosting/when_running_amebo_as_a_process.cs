@@ -57,7 +57,7 @@ public sealed class when_running_amebo_as_a_process : IDisposable
         {
             try
             {
-                await client.GetAsync("/v1/applications");
+                await client.PostAsync("/v1/tokens", new StringContent("{}", Encoding.UTF8, "application/json"));
                 var token = await client.PostAsync("/v1/tokens", new StringContent(
                     $$"""{"application":"amebo","secret":"{{AdminSecret}}"}""", Encoding.UTF8, "application/json"));
                 var body = await token.Content.ReadFromJsonAsync<JsonElement>();
@@ -129,6 +129,59 @@ public sealed class when_running_amebo_as_a_process : IDisposable
         output.ShouldContain("AMEBO_DSN");
         output.ShouldContain("embedded database");
         output.ShouldNotContain("   at ");
+    }
+
+    [Fact]
+    public async Task refuses_to_turn_authentication_off_on_a_public_address()
+    {
+        var (code, output) = await Finish(Start(FreePort(), ("AMEBO_AUTH", "off"), ("AMEBO_URLS", "http://0.0.0.0:3399")));
+
+        code.ShouldBe(1);
+        output.ShouldContain("AMEBO_AUTH=off is only allowed when Amebo listens on loopback addresses");
+    }
+
+    [Fact]
+    public async Task with_authentication_off_on_loopback_says_so_loudly_and_needs_no_token()
+    {
+        var port = FreePort();
+        var process = Start(port, ("AMEBO_AUTH", "off"));
+        try
+        {
+            using var client = await Answering(port);
+            client.DefaultRequestHeaders.Authorization = null;
+            var register = await client.PostAsync("/v1/applications", new StringContent(
+                """{"application":"laptop-app","address":"http://localhost:9000","secret":"0123456789abcdef"}""", Encoding.UTF8, "application/json"));
+            ((int)register.StatusCode).ShouldBe(201);
+        }
+        finally
+        {
+            await Terminate(process);
+        }
+        var (_, output) = await Finish(process);
+        output.ShouldContain("AUTHENTICATION IS OFF");
+    }
+
+    [Fact]
+    public async Task limits_each_application_to_its_requests_per_second()
+    {
+        var port = FreePort();
+        var process = Start(port, ("AMEBO_RATE_LIMIT", "3"));
+        try
+        {
+            using var client = await Answering(port);
+            var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => client.GetAsync("/v1/applications")));
+
+            answers.Count(a => a.StatusCode == HttpStatusCode.OK).ShouldBeLessThanOrEqualTo(6);
+            var limited = answers.First(a => (int)a.StatusCode == 429);
+            limited.Headers.RetryAfter.ShouldNotBeNull();
+            limited.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+            (await limited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetInt32().ShouldBe(429);
+        }
+        finally
+        {
+            await Terminate(process);
+            await Finish(process);
+        }
     }
 
     public void Dispose()
