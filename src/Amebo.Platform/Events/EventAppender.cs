@@ -5,10 +5,17 @@ using Npgsql;
 
 namespace Amebo.Platform.Events;
 
+/// <summary>A stream that was not at the version its publisher expected.</summary>
+public sealed record VersionConflict(string Stream, long Expected, long Actual, string Pointer);
+
+/// <summary>The stored events in input order, or the conflict that stopped the append (nothing stored).</summary>
+public sealed record AppendResult(IReadOnlyList<IEvent> Stored, VersionConflict? Conflict);
+
 /// <summary>
 /// Appends admitted events to their streams in one transaction. Appends to the same stream are
 /// taken one at a time in this process, so concurrent publishers queue instead of colliding;
-/// a collision with another Amebo process is retried with a fresh session.
+/// a collision with another Amebo process is retried with a fresh session, unless the publisher
+/// named the version it expected, in which case the collision is its answer.
 /// </summary>
 public sealed class EventAppender(IDocumentStore store)
 {
@@ -17,18 +24,21 @@ public sealed class EventAppender(IDocumentStore store)
     private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, Stripes).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     /// <summary>
-    /// Appends and commits, returning the stored events in input order. The explicit commit is
-    /// needed because the answer carries each event's committed global position.
+    /// Appends and commits. The explicit commit is needed because the answer carries each event's
+    /// committed global position.
     /// </summary>
-    public async Task<IReadOnlyList<IEvent>> AppendAsync(IReadOnlyList<AdmittedEvent> events, DateTimeOffset now, CancellationToken ct)
+    public async Task<AppendResult> AppendAsync(IReadOnlyList<AdmittedEvent> events, DateTimeOffset now, CancellationToken ct)
     {
+        var plan = StreamPlan.For(events);
+        if (plan.Conflict is not null) return new AppendResult([], plan.Conflict);
+
         // Always in ascending order, so two batches touching the same streams cannot deadlock.
         var held = events.Select(e => StripeOf(e.Stream)).Distinct().Order().ToArray();
         var taken = 0;
         try
         {
             for (; taken < held.Length; taken++) await _stripes[held[taken]].WaitAsync(ct);
-            return await CommitAsync(events, Microseconds(now), ct);
+            return await CommitAsync(events, plan, Microseconds(now), ct);
         }
         finally
         {
@@ -36,31 +46,50 @@ public sealed class EventAppender(IDocumentStore store)
         }
     }
 
-    private async Task<IReadOnlyList<IEvent>> CommitAsync(IReadOnlyList<AdmittedEvent> events, DateTimeOffset timestamp, CancellationToken ct)
+    private async Task<AppendResult> CommitAsync(IReadOnlyList<AdmittedEvent> events, StreamPlan plan, DateTimeOffset timestamp, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
             var stored = new IEvent[events.Count];
-            for (var i = 0; i < events.Count; i++)
+            foreach (var (stream, indexes) in plan.Streams)
             {
-                var admitted = events[i];
-                var data = new PublishedEvent(admitted.Action.Name, admitted.Payload, admitted.Action.Definition.Version);
-                stored[i] = session.Events.Append(admitted.Stream, data).Events[^1];
-                // PostgreSQL keeps microseconds: answer with exactly the timestamp that is stored.
-                stored[i].Timestamp = timestamp;
+                var data = indexes.Select(i => (object)new PublishedEvent(events[i].Action.Name, events[i].Payload, events[i].Action.Definition.Version)).ToArray();
+                var action = plan.ExpectedBefore.TryGetValue(stream, out var expected)
+                    ? session.Events.Append(stream, expected + data.Length, data)
+                    : session.Events.Append(stream, data);
+                for (var j = 0; j < indexes.Count; j++)
+                {
+                    stored[indexes[j]] = action.Events[j];
+                    // PostgreSQL keeps microseconds: answer with exactly the timestamp that is stored.
+                    action.Events[j].Timestamp = timestamp;
+                }
             }
 
             try
             {
                 await session.SaveChangesAsync(ct);
-                return stored;
+                return new AppendResult(stored, null);
             }
-            catch (Exception e) when (attempt < MaxAttempts && IsStreamRace(e))
+            catch (Exception e) when (IsStreamRace(e))
             {
+                if (await FindConflictAsync(plan, ct) is { } conflict) return new AppendResult([], conflict);
+                if (attempt >= MaxAttempts) throw;
                 await Task.Delay(Random.Shared.Next(1, 2 + Math.Min(attempt, 10) * 3), ct);
             }
         }
+    }
+
+    private async Task<VersionConflict?> FindConflictAsync(StreamPlan plan, CancellationToken ct)
+    {
+        if (plan.ExpectedBefore.Count == 0) return null;
+        await using var session = store.QuerySession();
+        foreach (var (stream, expected) in plan.ExpectedBefore)
+        {
+            var actual = (await session.Events.FetchStreamStateAsync(stream, ct))?.Version ?? 0;
+            if (actual != expected) return new VersionConflict(stream, plan.ExpectedAsGiven[stream].Expected, actual, plan.ExpectedAsGiven[stream].Pointer);
+        }
+        return null;
     }
 
     private static int StripeOf(string stream) => (int)((uint)StringComparer.Ordinal.GetHashCode(stream) % Stripes);
@@ -76,4 +105,42 @@ public sealed class EventAppender(IDocumentStore store)
         PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } => true,
         _ => false,
     };
+
+    /// <summary>
+    /// The events grouped by stream in request order, and for each stream whose publisher named an
+    /// expected version, the version the stream must be at before its first event of this request.
+    /// </summary>
+    private sealed record StreamPlan(
+        Dictionary<string, List<int>> Streams,
+        Dictionary<string, long> ExpectedBefore,
+        Dictionary<string, (long Expected, string Pointer)> ExpectedAsGiven,
+        VersionConflict? Conflict)
+    {
+        public static StreamPlan For(IReadOnlyList<AdmittedEvent> events)
+        {
+            var streams = new Dictionary<string, List<int>>();
+            var before = new Dictionary<string, long>();
+            var given = new Dictionary<string, (long, string)>();
+            for (var i = 0; i < events.Count; i++)
+            {
+                var e = events[i];
+                if (!streams.TryGetValue(e.Stream, out var indexes)) streams[e.Stream] = indexes = [];
+                if (e.ExpectedVersion is { } expected)
+                {
+                    // An item expecting version N after k earlier items of its stream in this request
+                    // means the stream must be at N - k before the request.
+                    var required = expected - indexes.Count;
+                    if (before.TryGetValue(e.Stream, out var other) && other != required || required < 0)
+                    {
+                        var conflict = new VersionConflict(e.Stream, expected, (before.TryGetValue(e.Stream, out var b) ? b : 0) + indexes.Count, e.Pointer + "/expected_version");
+                        return new StreamPlan(streams, before, given, conflict);
+                    }
+                    before[e.Stream] = required;
+                    given.TryAdd(e.Stream, (expected, e.Pointer + "/expected_version"));
+                }
+                indexes.Add(i);
+            }
+            return new StreamPlan(streams, before, given, null);
+        }
+    }
 }

@@ -7,8 +7,11 @@ using Marten;
 
 namespace Amebo.Platform.Events;
 
-/// <summary>One event, checked and ready to append: its action, its stream and its payload.</summary>
-public sealed record AdmittedEvent(CompiledAction Action, string Stream, JsonElement Payload);
+/// <summary>
+/// One event, checked and ready to append: its action, its stream, its payload, the stream version
+/// its publisher expects before it (if any), and where it stood in the request (for error pointers).
+/// </summary>
+public sealed record AdmittedEvent(CompiledAction Action, string Stream, JsonElement Payload, long? ExpectedVersion, string Pointer);
 
 /// <summary>The outcome of checking one publish item: admitted, or refused with errors and a status.</summary>
 public sealed record EventCheckResult(AdmittedEvent? Admitted, int Status, string Detail, List<ProblemError> Errors);
@@ -35,6 +38,11 @@ public static class EventCheck
         if (item.Payload.ValueKind == JsonValueKind.Undefined)
         {
             return Refuse(400, "payload is required.", new(prefix + "/payload", "payload is required", "required"));
+        }
+        if (item.ExpectedVersion is < 0)
+        {
+            return Refuse(400, "expected_version must be 0 (a new stream) or more.",
+                new(prefix + "/expected_version", "must be 0 or more", "minimum"));
         }
         if (item.Stream is not null && (item.Stream.Length is 0 or > MaxStreamLength || item.Stream.Any(char.IsControl)))
         {
@@ -81,7 +89,7 @@ public static class EventCheck
                 new(prefix + "/payload" + action.Stream, "stream key is missing or not a string or integer", "stream"));
         }
 
-        return new EventCheckResult(new AdmittedEvent(action, stream, item.Payload), 0, "", []);
+        return new EventCheckResult(new AdmittedEvent(action, stream, item.Payload, item.ExpectedVersion, prefix), 0, "", []);
     }
 
     private static EventCheckResult Refuse(int status, string detail, ProblemError error) => new(null, status, detail, [error]);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Amebo.Platform.Hosting;
+using Amebo.Projections;
 using Npgsql;
 
 namespace Amebo.Platform.Events;
@@ -10,7 +11,8 @@ public sealed record StoredEvent(
 
 /// <summary>
 /// Reads the event log with plain SQL over Marten's event table: filtering on the action inside the
-/// event body and paging by position are simple queries there and awkward through LINQ.
+/// event body and paging by position are simple queries there and awkward through LINQ. Only
+/// Amebo's own events are read: Marten also writes tombstones there when an append fails.
 /// </summary>
 public sealed class EventReader(AmeboDatabase database)
 {
@@ -20,7 +22,7 @@ public sealed class EventReader(AmeboDatabase database)
     public async Task<List<StoredEvent>> ListAsync(string? action, string? stream, long after, int take, CancellationToken ct)
     {
         // The SQL text is chosen from fixed fragments; every input travels as a parameter.
-        var sql = $"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id > $1"
+        var sql = $"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id > $1 and type = '{PublishedEvent.Alias}'"
             + (action is null ? "" : " and data->>'action' = $3")
             + (stream is null ? "" : action is null ? " and stream_id = $3" : " and stream_id = $4")
             + " order by seq_id limit $2";
@@ -30,20 +32,20 @@ public sealed class EventReader(AmeboDatabase database)
 
     public async Task<StoredEvent?> FindAsync(long rowid, CancellationToken ct)
     {
-        await using var command = Command($"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id = $1", rowid);
+        await using var command = Command($"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id = $1 and type = '{PublishedEvent.Alias}'", rowid);
         return (await ReadAsync(command, ct)).FirstOrDefault();
     }
 
     /// <summary>The stream's current version, or null when no such stream exists.</summary>
     public async Task<long?> StreamVersionAsync(string stream, CancellationToken ct)
     {
-        await using var command = Command($"select version from {Streams} where id = $1", stream);
+        await using var command = Command($"select version from {Streams} where id = $1 and version > 0", stream);
         return await command.ExecuteScalarAsync(ct) is long version ? version : null;
     }
 
     public async Task<List<StoredEvent>> StreamEventsAsync(string stream, long fromVersion, int take, CancellationToken ct)
     {
-        await using var command = Command($"select seq_id, id, stream_id, version, timestamp, data from {Events} where stream_id = $1 and version >= $2 order by version limit $3", stream, fromVersion, take);
+        await using var command = Command($"select seq_id, id, stream_id, version, timestamp, data from {Events} where stream_id = $1 and version >= $2 and type = '{PublishedEvent.Alias}' order by version limit $3", stream, fromVersion, take);
         return await ReadAsync(command, ct);
     }
 

@@ -60,10 +60,11 @@ public static class PublishBatchEndpoint
     public static ProblemDetails Validate(BatchCheckResult check) => check.Problem;
 
     [WolverinePost("/v1/events/batch", OperationId = "PublishBatch")]
-    public static async Task<Created<Data<List<EventReceipt>>>> Post(PublishBatch request, BatchCheckResult check, EventAppender appender, TimeProvider clock, CancellationToken ct)
+    public static async Task<Results<Created<Data<List<EventReceipt>>>, ProblemHttpResult>> Post(PublishBatch request, BatchCheckResult check, EventAppender appender, TimeProvider clock, CancellationToken ct)
     {
-        var stored = await appender.AppendAsync(check.Admitted, clock.GetUtcNow(), ct);
-        var receipts = stored.Select((e, i) => EventReceipt.From(e, check.Admitted[i])).ToList();
+        var result = await appender.AppendAsync(check.Admitted, clock.GetUtcNow(), ct);
+        if (result.Conflict is { } conflict) return Problems.VersionConflict(conflict).ToResult();
+        var receipts = result.Stored.Select((e, i) => EventReceipt.From(e, check.Admitted[i])).ToList();
         return TypedResults.Created((string?)null, new Data<List<EventReceipt>>(receipts));
     }
 

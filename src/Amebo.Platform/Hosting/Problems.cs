@@ -55,6 +55,20 @@ public static class Problems
     public static ProblemDetails TooLarge(string detail) => Of(413, detail);
     public static ProblemDetails Unprocessable(string detail, IReadOnlyList<ProblemError> errors) => Of(422, detail, errors);
 
+    /// <summary>409 naming the stream, the version the publisher expected and the one it found.</summary>
+    public static ProblemDetails VersionConflict(Events.VersionConflict conflict)
+    {
+        var problem = Of(409, $"Stream '{conflict.Stream}' is at version {conflict.Actual}, not {conflict.Expected}; nothing was stored.",
+            [new ProblemError(conflict.Pointer, $"expected version {conflict.Expected}, found {conflict.Actual}", "expected_version")]);
+        problem.Extensions["stream"] = conflict.Stream;
+        problem.Extensions["expected_version"] = conflict.Expected;
+        problem.Extensions["actual_version"] = conflict.Actual;
+        return problem;
+    }
+
+    /// <summary>A problem as an endpoint result, for failures found only while doing the work.</summary>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult ToResult(this ProblemDetails problem) => TypedResults.Problem(problem);
+
     /// <summary>Fills in type and title for problems the framework writes itself (404 route, 415, 405...).</summary>
     public static void Complete(ProblemDetails problem)
     {
