@@ -8,8 +8,12 @@ namespace Amebo.Platform.Events;
 /// <summary>A stream that was not at the version its publisher expected.</summary>
 public sealed record VersionConflict(string Stream, long Expected, long Actual, string Pointer);
 
-/// <summary>The stored events in input order, or the conflict that stopped the append (nothing stored).</summary>
-public sealed record AppendResult(IReadOnlyList<IEvent> Stored, VersionConflict? Conflict);
+/// <summary>
+/// The stored events in input order; or the version conflict that stopped the append; or, when
+/// another request took one of the idempotency keys first, <see cref="KeyTaken"/>. Nothing is stored
+/// unless everything is.
+/// </summary>
+public sealed record AppendResult(IReadOnlyList<IEvent> Stored, VersionConflict? Conflict, bool KeyTaken = false);
 
 /// <summary>
 /// Appends admitted events to their streams in one transaction. Appends to the same stream are
@@ -17,7 +21,7 @@ public sealed record AppendResult(IReadOnlyList<IEvent> Stored, VersionConflict?
 /// a collision with another Amebo process is retried with a fresh session, unless the publisher
 /// named the version it expected, in which case the collision is its answer.
 /// </summary>
-public sealed class EventAppender(IDocumentStore store)
+public sealed class EventAppender(IDocumentStore store, IdempotencyKeys keys)
 {
     private const int Stripes = 64;
     private const int MaxAttempts = 20;
@@ -27,7 +31,8 @@ public sealed class EventAppender(IDocumentStore store)
     /// Appends and commits. The explicit commit is needed because the answer carries each event's
     /// committed global position.
     /// </summary>
-    public async Task<AppendResult> AppendAsync(IReadOnlyList<AdmittedEvent> events, DateTimeOffset now, CancellationToken ct)
+    public async Task<AppendResult> AppendAsync(
+        IReadOnlyList<AdmittedEvent> events, DateTimeOffset now, CancellationToken ct, string? application = null, IReadOnlyList<KeyToWrite>? claims = null)
     {
         var plan = StreamPlan.For(events);
         if (plan.Conflict is not null) return new AppendResult([], plan.Conflict);
@@ -38,7 +43,7 @@ public sealed class EventAppender(IDocumentStore store)
         try
         {
             for (; taken < held.Length; taken++) await _stripes[held[taken]].WaitAsync(ct);
-            return await CommitAsync(events, plan, Microseconds(now), ct);
+            return await CommitAsync(events, plan, Microseconds(now), application, claims ?? [], ct);
         }
         finally
         {
@@ -46,7 +51,8 @@ public sealed class EventAppender(IDocumentStore store)
         }
     }
 
-    private async Task<AppendResult> CommitAsync(IReadOnlyList<AdmittedEvent> events, StreamPlan plan, DateTimeOffset timestamp, CancellationToken ct)
+    private async Task<AppendResult> CommitAsync(
+        IReadOnlyList<AdmittedEvent> events, StreamPlan plan, DateTimeOffset timestamp, string? application, IReadOnlyList<KeyToWrite> claims, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -61,15 +67,25 @@ public sealed class EventAppender(IDocumentStore store)
                 for (var j = 0; j < indexes.Count; j++)
                 {
                     stored[indexes[j]] = action.Events[j];
+                    // Ids are made when the event is admitted, so an idempotency key can name its events.
+                    action.Events[j].Id = events[indexes[j]].Id;
                     // PostgreSQL keeps microseconds: answer with exactly the timestamp that is stored.
                     action.Events[j].Timestamp = timestamp;
                 }
+            }
+            foreach (var claim in claims)
+            {
+                keys.Queue(session, application!, claim, timestamp);
             }
 
             try
             {
                 await session.SaveChangesAsync(ct);
                 return new AppendResult(stored, null);
+            }
+            catch (Exception e) when (IdempotencyKeys.IsKeyTaken(e))
+            {
+                return new AppendResult([], null, KeyTaken: true);
             }
             catch (Exception e) when (IsStreamRace(e))
             {

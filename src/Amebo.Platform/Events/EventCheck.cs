@@ -11,7 +11,7 @@ namespace Amebo.Platform.Events;
 /// One event, checked and ready to append: its action, its stream, its payload, the stream version
 /// its publisher expects before it (if any), and where it stood in the request (for error pointers).
 /// </summary>
-public sealed record AdmittedEvent(CompiledAction Action, string Stream, JsonElement Payload, long? ExpectedVersion, string Pointer);
+public sealed record AdmittedEvent(CompiledAction Action, string Stream, JsonElement Payload, long? ExpectedVersion, string Pointer, Guid Id);
 
 /// <summary>The outcome of checking one publish item: admitted, or refused with errors and a status.</summary>
 public sealed record EventCheckResult(AdmittedEvent? Admitted, int Status, string Detail, List<ProblemError> Errors);
@@ -89,7 +89,7 @@ public static class EventCheck
                 new(prefix + "/payload" + action.Stream, "stream key is missing or not a string or integer", "stream"));
         }
 
-        return new EventCheckResult(new AdmittedEvent(action, stream, item.Payload, item.ExpectedVersion, prefix), 0, "", []);
+        return new EventCheckResult(new AdmittedEvent(action, stream, item.Payload, item.ExpectedVersion, prefix, Guid.CreateVersion7()), 0, "", []);
     }
 
     private static EventCheckResult Refuse(int status, string detail, ProblemError error) => new(null, status, detail, [error]);

@@ -36,6 +36,15 @@ public sealed class EventReader(AmeboDatabase database)
         return (await ReadAsync(command, ct)).FirstOrDefault();
     }
 
+    /// <summary>The events with these ids, in the order of the ids.</summary>
+    public async Task<List<StoredEvent>> FindByIdsAsync(Guid[] ids, CancellationToken ct)
+    {
+        await using var command = Command(
+            $"select seq_id, id, stream_id, version, timestamp, data from {Events} where id = any($1) and type = '{PublishedEvent.Alias}'", ids);
+        var found = (await ReadAsync(command, ct)).ToDictionary(e => e.Id);
+        return ids.Where(found.ContainsKey).Select(id => found[id]).ToList();
+    }
+
     /// <summary>The stream's current version, or null when no such stream exists.</summary>
     public async Task<long?> StreamVersionAsync(string stream, CancellationToken ct)
     {

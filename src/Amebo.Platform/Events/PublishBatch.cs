@@ -1,5 +1,5 @@
-using Amebo.Platform.Actions;
 using System.Security.Claims;
+using Amebo.Platform.Actions;
 using Amebo.Platform.Hosting;
 using Amebo.Platform.Tokens;
 using Marten;
@@ -11,13 +11,11 @@ namespace Amebo.Platform.Events;
 
 public sealed record PublishBatch(List<PublishEvent?>? Events);
 
-/// <summary>A checked batch: every event admitted, or the problem that refuses the whole batch.</summary>
-public sealed record BatchCheckResult(ProblemDetails Problem, IReadOnlyList<AdmittedEvent> Admitted);
-
 public static class PublishBatchEndpoint
 {
-    public static async Task<BatchCheckResult> LoadAsync(
-        PublishBatch? request, ClaimsPrincipal user, ActionCatalog catalog, IQuerySession session, AmeboSettings settings, CancellationToken ct)
+    public static async Task<PublishPlan> LoadAsync(
+        PublishBatch? request, [FromHeader(Name = PublishEventEndpoint.IdempotencyHeader)] string? idempotencyKey, ClaimsPrincipal user,
+        ActionCatalog catalog, IQuerySession session, AmeboSettings settings, CancellationToken ct)
     {
         var caller = Caller.Of(user);
         if (request?.Events is not { Count: > 0 } events)
@@ -29,24 +27,39 @@ public static class PublishBatchEndpoint
         {
             return Refused(Problems.TooLarge($"The batch holds {events.Count} events; AMEBO_BATCH_LIMIT allows at most {settings.BatchLimit}."));
         }
+        if (IdempotencyKeys.Problem(idempotencyKey) is { } headerProblem) return Refused(Problems.BadRequest(headerProblem));
 
         // Every item is checked so that one answer lists every failure; the worst status wins.
         var admitted = new List<AdmittedEvent>(events.Count);
+        var claims = new List<IdempotencyClaim>();
+        if (idempotencyKey is not null)
+        {
+            claims.Add(new IdempotencyClaim(idempotencyKey, IdempotencyKeys.HashOf(events), Enumerable.Range(0, events.Count).ToList(), "/"));
+        }
         var errors = new List<ProblemError>();
         var status = 0;
         for (var i = 0; i < events.Count; i++)
         {
             var check = await EventCheck.RunAsync(events[i], $"/events/{i}", caller, catalog, session, settings, ct);
-            if (check.Admitted is not null)
+            if (check.Admitted is null)
             {
-                admitted.Add(check.Admitted);
+                errors.AddRange(check.Errors);
+                status = Math.Max(status, Rank(check.Status));
                 continue;
             }
-            errors.AddRange(check.Errors);
-            status = Math.Max(status, Rank(check.Status));
+            admitted.Add(check.Admitted);
+            if (events[i]!.IdempotencyKey is not { } itemKey) continue;
+            var itemProblem = IdempotencyKeys.Problem(itemKey) ?? (claims.Any(c => c.Key == itemKey) ? "the key is used twice in this request" : null);
+            if (itemProblem is not null)
+            {
+                errors.Add(new($"/events/{i}/idempotency_key", itemProblem, "idempotency_key"));
+                status = Math.Max(status, Rank(400));
+                continue;
+            }
+            claims.Add(new IdempotencyClaim(itemKey, IdempotencyKeys.HashOf(events[i]!), [i], $"/events/{i}/idempotency_key"));
         }
 
-        if (errors.Count == 0) return new BatchCheckResult(WolverineContinue.NoProblems, admitted);
+        if (errors.Count == 0) return new PublishPlan(WolverineContinue.NoProblems, new PublishRequest(caller.Application, admitted, claims));
         var failed = errors.Select(e => e.Pointer.Split('/')[2]).Distinct().Count();
         return Refused(status switch
         {
@@ -57,19 +70,23 @@ public static class PublishBatchEndpoint
         });
     }
 
-    public static ProblemDetails Validate(BatchCheckResult check) => check.Problem;
+    public static ProblemDetails Validate(PublishPlan plan) => plan.Problem;
 
     [WolverinePost("/v1/events/batch", OperationId = "PublishBatch")]
-    public static async Task<Results<Created<Data<List<EventReceipt>>>, ProblemHttpResult>> Post(PublishBatch request, BatchCheckResult check, EventAppender appender, TimeProvider clock, CancellationToken ct)
+    public static async Task<Results<Created<Data<IReadOnlyList<EventReceipt>>>, Ok<Data<IReadOnlyList<EventReceipt>>>, ProblemHttpResult>> Post(
+        PublishBatch request, PublishPlan plan, Publisher publisher, HttpResponse response, CancellationToken ct)
     {
-        var result = await appender.AppendAsync(check.Admitted, clock.GetUtcNow(), ct);
-        if (result.Conflict is { } conflict) return Problems.VersionConflict(conflict).ToResult();
-        var receipts = result.Stored.Select((e, i) => EventReceipt.From(e, check.Admitted[i])).ToList();
-        return TypedResults.Created((string?)null, new Data<List<EventReceipt>>(receipts));
+        var outcome = await publisher.PublishAsync(plan.Request!, ct);
+        if (outcome.Problem is { } problem) return problem.ToResult();
+
+        var data = new Data<IReadOnlyList<EventReceipt>>(outcome.Receipts);
+        if (!outcome.Replayed) return TypedResults.Created((string?)null, data);
+        response.Headers[PublishEventEndpoint.ReplayedHeader] = "true";
+        return TypedResults.Ok(data);
     }
 
     // A malformed item outranks a foreign action, then an oversized payload, then unknown actions and schema violations (422).
     private static int Rank(int status) => status switch { 400 => 4, 403 => 3, 413 => 2, _ => 1 };
 
-    private static BatchCheckResult Refused(ProblemDetails problem) => new(problem, []);
+    private static PublishPlan Refused(ProblemDetails problem) => new(problem, null);
 }

@@ -38,6 +38,12 @@ public sealed class AmeboSettings
     /// <summary>Requests per second per application; 0 means no limit.</summary>
     public int RateLimit { get; init; }
 
+    /// <summary>How long a publish's Idempotency-Key is remembered.</summary>
+    public TimeSpan IdempotencyTtl { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>The longest a read with <c>wait_for</c> waits for a projection.</summary>
+    public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Largest request body of a single publish: the payload plus room for the envelope fields.
     /// </summary>
@@ -74,10 +80,38 @@ public sealed class AmeboSettings
             TokenTtl = TimeSpan.FromSeconds(tokenTtl),
             AuthEnabled = auth == "on",
             RateLimit = (int)rateLimit,
+            IdempotencyTtl = ReadDuration(configuration, "AMEBO_IDEMPOTENCY_TTL", TimeSpan.FromHours(24)),
+            WaitTimeout = ReadDuration(configuration, "AMEBO_WAIT_TIMEOUT", TimeSpan.FromSeconds(5)),
         };
     }
 
     private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    /// <summary>A duration such as <c>90</c> (seconds), <c>90s</c>, <c>15m</c>, <c>24h</c> or <c>7d</c>.</summary>
+    public static TimeSpan? ParseDuration(string text)
+    {
+        text = text.Trim();
+        var unit = text.Length > 0 && char.IsLetter(text[^1]) ? char.ToLowerInvariant(text[^1]) : 's';
+        var number = char.IsLetter(text.Length > 0 ? text[^1] : ' ') ? text[..^1] : text;
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) || value < 0) return null;
+        return unit switch
+        {
+            's' => TimeSpan.FromSeconds(value),
+            'm' => TimeSpan.FromMinutes(value),
+            'h' => TimeSpan.FromHours(value),
+            'd' => TimeSpan.FromDays(value),
+            _ => null,
+        };
+    }
+
+    private static TimeSpan ReadDuration(IConfiguration configuration, string key, TimeSpan fallback)
+    {
+        var text = NullIfBlank(configuration[key]);
+        if (text is null) return fallback;
+        return ParseDuration(text) is { } value && value > TimeSpan.Zero && value <= TimeSpan.FromDays(365)
+            ? value
+            : throw new InvalidSettingException($"{key} must be a duration such as 90s, 15m, 24h or 7d, not '{text}'.");
+    }
 
     private static long ReadLong(IConfiguration configuration, string key, long fallback)
     {

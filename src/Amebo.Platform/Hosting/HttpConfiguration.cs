@@ -31,6 +31,9 @@ public static class HttpConfiguration
         services.AddSingleton<ActionCatalog>();
         services.AddSingleton<EventReader>();
         services.AddSingleton<EventAppender>();
+        services.AddSingleton<IdempotencyKeys>();
+        services.AddSingleton<Publisher>();
+        services.AddHostedService<IdempotencySweeper>();
         services.AddSingleton<IPasswordHasher<Application>, PasswordHasher<Application>>();
 
         services.ConfigureHttpJsonOptions(o => JsonConventions.Apply(o.SerializerOptions));

@@ -40,22 +40,36 @@ public static class StoreConfiguration
             .IntegrateWithWolverine()
             .ApplyAllDatabaseChangesOnStartup();
 
-        services.AddHostedService<EventIndexes>();
+        services.AddHostedService<AmeboSchema>();
         return services;
     }
 }
 
-/// <summary>Indexes Amebo's reads need on Marten's event table: events by action in position order.</summary>
-public sealed class EventIndexes(IDocumentStore store) : IHostedService
+/// <summary>
+/// What Amebo keeps beside Marten's own tables: an index of events by action in position order, and
+/// the idempotency keys of publishes.
+/// </summary>
+public sealed class AmeboSchema(IDocumentStore store) : IHostedService
 {
+    public const string IdempotencyTable = $"{StoreConfiguration.Schema}.idempotency_keys";
+
     public async Task StartAsync(CancellationToken ct)
     {
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(IEvent), ct);
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText =
-            $"create index if not exists mt_events_action_seq on {StoreConfiguration.Schema}.mt_events ((data->>'action'), seq_id)";
+        command.CommandText = $"""
+            create index if not exists mt_events_action_seq on {StoreConfiguration.Schema}.mt_events ((data->>'action'), seq_id);
+            create table if not exists {IdempotencyTable} (
+                application text not null,
+                key text not null,
+                request_hash bytea not null,
+                event_ids uuid[] not null,
+                created_at timestamptz not null,
+                constraint pk_idempotency_keys primary key (application, key));
+            create index if not exists idempotency_keys_created_at on {IdempotencyTable} (created_at);
+            """;
         await command.ExecuteNonQueryAsync(ct);
     }
 

@@ -43,6 +43,7 @@ public sealed class AmeboFixture : IAsyncLifetime
     public async Task ResetAsync()
     {
         await Host.ResetAllMartenDataAsync();
+        await CountAsync("with gone as (delete from amebo.idempotency_keys returning 1) select count(*) from gone");
         Host.Services.GetRequiredService<ActionCatalog>().Clear();
         Host.Services.GetRequiredService<Amebo.Platform.Tokens.SecretStamps>().Clear();
     }
