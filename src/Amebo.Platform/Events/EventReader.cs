@@ -36,6 +36,16 @@ public sealed class EventReader(AmeboDatabase database)
         return (await ReadAsync(command, ct)).FirstOrDefault();
     }
 
+    /// <summary>A stream's events in version order, up to a version and/or an instant (inclusive).</summary>
+    public async Task<List<StoredEvent>> StreamUntilAsync(string stream, long? version, DateTimeOffset? at, CancellationToken ct)
+    {
+        await using var command = Command(
+            $"select seq_id, id, stream_id, version, timestamp, data from {Events} where stream_id = $1 and type = '{PublishedEvent.Alias}'"
+            + " and version <= $2 and timestamp <= $3 order by version",
+            stream, version ?? long.MaxValue, at ?? DateTimeOffset.MaxValue);
+        return await ReadAsync(command, ct);
+    }
+
     /// <summary>The events with these ids, in the order of the ids.</summary>
     public async Task<List<StoredEvent>> FindByIdsAsync(Guid[] ids, CancellationToken ct)
     {

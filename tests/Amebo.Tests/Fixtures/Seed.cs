@@ -50,4 +50,23 @@ public static class Seed
         ["name"] = "A User",
         ["created_at"] = "2024-12-10T10:30:00Z",
     };
+
+    /// <summary>
+    /// The seed's "Event Sourcing" scenario: one user created, verified, then renamed. Registers the
+    /// three actions (with open schemas) and publishes the three events in order.
+    /// </summary>
+    public static async Task<List<System.Text.Json.JsonElement>> PublishUserLifecycle(Api api, string userId = "user-123")
+    {
+        await api.RegisteredApplication();
+        foreach (var action in new[] { "user.created", "user.email_verified", "user.profile_updated" })
+        {
+            await api.DefinedAction(action, new JsonObject());
+        }
+        return
+        [
+            await api.Published("user.created", new JsonObject { ["id"] = userId, ["email"] = "john@example.com" }),
+            await api.Published("user.email_verified", new JsonObject { ["id"] = userId, ["verified_at"] = "2024-12-10T11:00:00Z" }),
+            await api.Published("user.profile_updated", new JsonObject { ["id"] = userId, ["name"] = "John Doe" }),
+        ];
+    }
 }
