@@ -33,6 +33,8 @@ public static class HttpConfiguration
         services.AddSingleton<EventAppender>();
         services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<Publisher>();
+        services.AddSingleton<ReadModels.Rebuilds>();
+        services.AddSingleton<ReadModels.ProjectionReader>();
         services.AddHostedService<IdempotencySweeper>();
         services.AddSingleton<IPasswordHasher<Application>, PasswordHasher<Application>>();
 

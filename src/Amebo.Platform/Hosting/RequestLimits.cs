@@ -25,6 +25,13 @@ public sealed class RequestLimits(RequestDelegate next, AmeboSettings settings, 
             return;
         }
 
+        // A request without a body (no Content-Length, not chunked) has nothing to limit or type-check.
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
+        {
+            await next(context);
+            return;
+        }
+
         var limit = LimitFor(request.Path);
         if (request.ContentLength > limit)
         {

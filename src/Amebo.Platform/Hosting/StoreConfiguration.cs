@@ -38,6 +38,8 @@ public static class StoreConfiguration
                 return options;
             })
             .IntegrateWithWolverine()
+            // One Amebo process runs the async projections; several need HotCold (see docs/event-sourcing.md).
+            .AddAsyncDaemon(JasperFx.Events.Daemon.DaemonMode.Solo)
             .ApplyAllDatabaseChangesOnStartup();
 
         services.AddHostedService<AmeboSchema>();

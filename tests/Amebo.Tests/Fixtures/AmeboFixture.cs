@@ -31,6 +31,7 @@ public sealed class AmeboFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("AMEBO_DATA_DIR", _dataDir);
         Environment.SetEnvironmentVariable("AMEBO_ADMIN_SECRET", AdminSecret);
         Environment.SetEnvironmentVariable("AMEBO_JWT_KEY", JwtKey);
+        Environment.SetEnvironmentVariable("AMEBO_WAIT_TIMEOUT", "3s");
         JasperFxEnvironment.AutoStartHost = true;
         Host = await AlbaHost.For<Program>(x => x.ConfigureServices(services =>
         {
@@ -65,7 +66,7 @@ public sealed class AmeboFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Host.DisposeAsync();
-        foreach (var key in new[] { "AMEBO_DSN", "AMEBO_DATA_DIR", "AMEBO_ADMIN_SECRET", "AMEBO_JWT_KEY" }) Environment.SetEnvironmentVariable(key, null);
+        foreach (var key in new[] { "AMEBO_DSN", "AMEBO_DATA_DIR", "AMEBO_ADMIN_SECRET", "AMEBO_JWT_KEY", "AMEBO_WAIT_TIMEOUT" }) Environment.SetEnvironmentVariable(key, null);
         if (_database is not null) await _database.DisposeAsync();
         if (Directory.Exists(_dataDir)) Directory.Delete(_dataDir, recursive: true);
     }
