@@ -10,7 +10,7 @@ namespace Amebo.Platform.ReadModels;
 /// <summary>How far a running rebuild has come.</summary>
 public sealed record RebuildProgress(long Processed, long Total)
 {
-    public double Percent => Total == 0 ? 100 : Math.Round(100.0 * Math.Min(Processed, Total) / Total, 1);
+    public double Percent => Total == 0 ? 0 : Math.Round(100.0 * Math.Min(Processed, Total) / Total, 1);
 }
 
 /// <summary>
