@@ -23,7 +23,9 @@ public sealed class when_running_amebo_as_a_process : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private Process Start(int port, params (string Key, string Value)[] environment)
+    private Process Start(int port, params (string Key, string Value)[] environment) => Start(port, [], environment);
+
+    private Process Start(int port, string[] arguments, params (string Key, string Value)[] environment)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -33,6 +35,7 @@ public sealed class when_running_amebo_as_a_process : IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Amebo.Platform.dll"));
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
         foreach (var key in new[] { "AMEBO_DSN", "AMEBO_JWT_KEY" }) info.Environment.Remove(key);
         info.Environment["AMEBO_ADMIN_SECRET"] = AdminSecret;
         info.Environment["AMEBO_DATA_DIR"] = _dataDir;
@@ -107,6 +110,48 @@ public sealed class when_running_amebo_as_a_process : IDisposable
         {
             await Terminate(second);
             await Finish(second);
+        }
+    }
+
+    [Fact]
+    public async Task rebuilds_a_projection_from_the_command_line_showing_progress()
+    {
+        var port = FreePort();
+        var server = Start(port);
+        try
+        {
+            using var client = await Answering(port);
+            await client.PostAsync("/v1/applications", new StringContent(
+                """{"application":"user-service","address":"https://users.example.com","secret":"0123456789abcdef"}""", Encoding.UTF8, "application/json"));
+            await client.PostAsync("/v1/actions", new StringContent(
+                """{"action":"user.created","application":"user-service","schemata":{}}""", Encoding.UTF8, "application/json"));
+            var published = await client.PostAsync("/v1/events", new StringContent(
+                """{"action":"user.created","payload":{"id":"u1","name":"One"}}""", Encoding.UTF8, "application/json"));
+            ((int)published.StatusCode).ShouldBe(201);
+        }
+        finally
+        {
+            await Terminate(server);
+            await Finish(server);
+        }
+
+        var (code, output) = await Finish(Start(FreePort(), ["projections", "rebuild", "-p", "user-profiles"]));
+
+        code.ShouldBe(0, output);
+        output.ShouldContain("user-profiles:All");
+        output.ShouldContain("Finished rebuilding user-profiles");
+
+        var again = Start(port);
+        try
+        {
+            using var client = await Answering(port);
+            var profile = await client.GetFromJsonAsync<JsonElement>("/v1/projections/user-profiles/u1");
+            profile.GetProperty("data").GetProperty("name").GetString().ShouldBe("One");
+        }
+        finally
+        {
+            await Terminate(again);
+            await Finish(again);
         }
     }
 
