@@ -19,3 +19,7 @@ ci:
 # forget the embedded database (stop Amebo first)
 reset-data:
     rm -rf src/Amebo.Platform/.amebo
+
+# benchmark Amebo against its floors and print a table (`just bench --quick` for a reduced set)
+bench *args:
+    dotnet run -c Release --project bench/Amebo.Bench -- {{args}}
