@@ -18,7 +18,7 @@ public sealed record PublishOutcome(ProblemDetails? Problem, IReadOnlyList<Event
 /// answers with the events it stored then; with another request, 409. A key taken by a racing
 /// request while this one was appending is looked up again.
 /// </summary>
-public sealed class Publisher(EventAppender appender, IdempotencyKeys keys, EventReader reader, TimeProvider clock)
+public sealed class Publisher(EventAppender appender, IdempotencyKeys keys, EventReader reader)
 {
     private const int MaxRounds = 3;
 
@@ -52,7 +52,7 @@ public sealed class Publisher(EventAppender appender, IdempotencyKeys keys, Even
                 .ToList();
             var events = fresh.Select(i => request.Events[i]).ToList();
 
-            var result = await appender.AppendAsync(events, clock.GetUtcNow(), ct, request.Application, claims);
+            var result = await appender.AppendAsync(events, request.Application, claims);
             if (result.KeyTaken && round < MaxRounds) continue;
             if (result.KeyTaken) return Refused(Problems.Conflict("The idempotency key is being used by another request at this moment; retry."));
             if (result.Conflict is { } conflict) return Refused(Problems.VersionConflict(conflict));
