@@ -33,11 +33,17 @@ public sealed class EventAppender : IAsyncDisposable
     private readonly IdempotencyKeys _keys;
     private readonly TimeProvider _clock;
     private readonly ILogger<EventAppender> _logger;
+    private readonly Subscriptions.SubscriptionCatalog _subscriptions;
+    private readonly Subscriptions.Deliverer _deliverer;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _committer;
 
-    public EventAppender(IDocumentStore store, IdempotencyKeys keys, TimeProvider clock, ILogger<EventAppender> logger)
+    public EventAppender(
+        IDocumentStore store, IdempotencyKeys keys, TimeProvider clock, ILogger<EventAppender> logger,
+        Subscriptions.SubscriptionCatalog subscriptions, Subscriptions.Deliverer deliverer)
     {
+        _subscriptions = subscriptions;
+        _deliverer = deliverer;
         _store = store;
         _keys = keys;
         _clock = clock;
@@ -49,15 +55,19 @@ public sealed class EventAppender : IAsyncDisposable
     /// Appends one request's events (with its idempotency keys) and answers once they are committed,
     /// carrying each event's committed global position.
     /// </summary>
-    public Task<AppendResult> AppendAsync(IReadOnlyList<AdmittedEvent> events, string application, IReadOnlyList<KeyToWrite> claims)
+    public async Task<AppendResult> AppendAsync(IReadOnlyList<AdmittedEvent> events, string application, IReadOnlyList<KeyToWrite> claims)
     {
         var plan = StreamPlan.For(events);
-        if (plan.Conflict is not null) return Task.FromResult(new AppendResult([], plan.Conflict));
+        if (plan.Conflict is not null) return new AppendResult([], plan.Conflict);
 
-        var pending = new Pending(events, application, claims, plan);
+        // Every event becomes one gist per active subscription to its action, in the same transaction.
+        var subscribers = new IReadOnlyList<Subscriptions.Subscription>[events.Count];
+        for (var i = 0; i < events.Count; i++) subscribers[i] = await _subscriptions.ActiveForAsync(events[i].Action.Name, CancellationToken.None);
+
+        var pending = new Pending(events, application, claims, plan, subscribers);
         if (!_queue.Writer.TryWrite(pending)) throw new InvalidOperationException("Amebo is shutting down and takes no more events.");
         // Not cancelled with the request: once queued, the events are committed and the outcome is known.
-        return pending.Outcome.Task;
+        return await pending.Outcome.Task;
     }
 
     private async Task CommitLoopAsync()
@@ -102,6 +112,7 @@ public sealed class EventAppender : IAsyncDisposable
             {
                 await session.SaveChangesAsync();
                 for (var i = 0; i < members.Count; i++) members[i].Outcome.TrySetResult(new AppendResult(stored[i], null));
+                if (members.Any(m => m.Subscribers.Any(s => s.Count > 0))) _deliverer.Nudge();
                 return;
             }
             catch (Exception e) when (IdempotencyKeys.IsKeyTaken(e))
@@ -204,10 +215,16 @@ public sealed class EventAppender : IAsyncDisposable
             }
         }
 
+        var deliveries = new List<(Guid, Subscriptions.Subscription)>();
         foreach (var member in members)
         {
             foreach (var claim in member.Claims) _keys.Queue(session, member.Application, claim, timestamp);
+            for (var i = 0; i < member.Events.Count; i++)
+            {
+                foreach (var subscription in member.Subscribers[i]) deliveries.Add((member.Events[i].Id, subscription));
+            }
         }
+        Subscriptions.Gists.Queue(session, deliveries, timestamp);
         return stored;
     }
 
@@ -272,7 +289,9 @@ public sealed class EventAppender : IAsyncDisposable
         await _committer;
     }
 
-    private sealed record Pending(IReadOnlyList<AdmittedEvent> Events, string Application, IReadOnlyList<KeyToWrite> Claims, StreamPlan Plan)
+    private sealed record Pending(
+        IReadOnlyList<AdmittedEvent> Events, string Application, IReadOnlyList<KeyToWrite> Claims, StreamPlan Plan,
+        IReadOnlyList<Subscriptions.Subscription>[] Subscribers)
     {
         public TaskCompletionSource<AppendResult> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -41,6 +41,16 @@ public sealed class AmeboSettings
     /// <summary>How long a publish's Idempotency-Key is remembered.</summary>
     public TimeSpan IdempotencyTtl { get; init; } = TimeSpan.FromHours(24);
 
+    /// <summary>How long a webhook delivery may take before it counts as failed.</summary>
+    public TimeSpan DeliveryTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The delays before each retry of a failed delivery; the last repeats.</summary>
+    public IReadOnlyList<TimeSpan> RetrySchedule { get; init; } = DefaultRetrySchedule;
+
+    public static readonly IReadOnlyList<TimeSpan> DefaultRetrySchedule =
+        [TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10),
+         TimeSpan.FromMinutes(30), TimeSpan.FromHours(1), TimeSpan.FromHours(3), TimeSpan.FromHours(6)];
+
     /// <summary>The longest a read with <c>wait_for</c> waits for a projection.</summary>
     public TimeSpan WaitTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -82,6 +92,8 @@ public sealed class AmeboSettings
             RateLimit = (int)rateLimit,
             IdempotencyTtl = ReadDuration(configuration, "AMEBO_IDEMPOTENCY_TTL", TimeSpan.FromHours(24)),
             WaitTimeout = ReadDuration(configuration, "AMEBO_WAIT_TIMEOUT", TimeSpan.FromSeconds(5)),
+            DeliveryTimeout = ReadDuration(configuration, "AMEBO_DELIVERY_TIMEOUT", TimeSpan.FromSeconds(15)),
+            RetrySchedule = ReadSchedule(configuration),
         };
     }
 
@@ -102,6 +114,16 @@ public sealed class AmeboSettings
             'd' => TimeSpan.FromDays(value),
             _ => null,
         };
+    }
+
+    private static IReadOnlyList<TimeSpan> ReadSchedule(IConfiguration configuration)
+    {
+        var text = NullIfBlank(configuration["AMEBO_RETRY_SCHEDULE"]);
+        if (text is null) return DefaultRetrySchedule;
+        var delays = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(ParseDuration).ToList();
+        return delays.Count > 0 && delays.All(d => d is { } value && value > TimeSpan.Zero && value <= TimeSpan.FromDays(7))
+            ? delays.Select(d => d!.Value).ToList()
+            : throw new InvalidSettingException($"AMEBO_RETRY_SCHEDULE must be durations separated by commas, such as 5s,30s,2m,10m, not '{text}'.");
     }
 
     private static TimeSpan ReadDuration(IConfiguration configuration, string key, TimeSpan fallback)

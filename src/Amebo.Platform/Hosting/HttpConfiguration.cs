@@ -36,6 +36,12 @@ public static class HttpConfiguration
         services.AddSingleton<ReadModels.Rebuilds>();
         services.AddSingleton<ReadModels.ProjectionReader>();
         services.AddHostedService<IdempotencySweeper>();
+        services.AddSingleton<Subscriptions.SubscriptionCatalog>();
+        services.AddSingleton<Subscriptions.Gists>();
+        services.AddSingleton<Subscriptions.Deliverer>();
+        services.AddHostedService(sp => sp.GetRequiredService<Subscriptions.Deliverer>());
+        // One pooled client for every webhook; Amebo's own delivery timeout applies per request.
+        services.AddHttpClient(Subscriptions.Deliverer.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<IPasswordHasher<Application>, PasswordHasher<Application>>();
 
         services.ConfigureHttpJsonOptions(o => JsonConventions.Apply(o.SerializerOptions));

@@ -34,6 +34,7 @@ public static class StoreConfiguration
 
                 options.Schema.For<Application>().DocumentAlias("application");
                 options.Schema.For<ActionDefinition>().DocumentAlias("action");
+                options.Schema.For<Subscriptions.Subscription>().DocumentAlias("subscription").Index(s => s.Action);
                 options.AddAmeboProjections();
                 return options;
             })
@@ -54,6 +55,7 @@ public static class StoreConfiguration
 public sealed class AmeboSchema(IDocumentStore store) : IHostedService
 {
     public const string IdempotencyTable = $"{StoreConfiguration.Schema}.idempotency_keys";
+    public const string GistTable = $"{StoreConfiguration.Schema}.gists";
 
     public async Task StartAsync(CancellationToken ct)
     {
@@ -71,6 +73,19 @@ public sealed class AmeboSchema(IDocumentStore store) : IHostedService
                 created_at timestamptz not null,
                 constraint pk_idempotency_keys primary key (application, key));
             create index if not exists idempotency_keys_created_at on {IdempotencyTable} (created_at);
+            create table if not exists {GistTable} (
+                id uuid primary key,
+                subscription_id text not null,
+                event_id uuid not null,
+                rowid bigint not null default 0,
+                status text not null,
+                attempts jsonb not null default '[]',
+                retries_left int not null,
+                next_attempt_at timestamptz not null,
+                locked_until timestamptz,
+                created_at timestamptz not null);
+            create index if not exists gists_due on {GistTable} (next_attempt_at) where status = 'pending';
+            create index if not exists gists_by_subscription on {GistTable} (subscription_id, created_at);
             """;
         await command.ExecuteNonQueryAsync(ct);
     }

@@ -32,6 +32,8 @@ public sealed class AmeboFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("AMEBO_ADMIN_SECRET", AdminSecret);
         Environment.SetEnvironmentVariable("AMEBO_JWT_KEY", JwtKey);
         Environment.SetEnvironmentVariable("AMEBO_WAIT_TIMEOUT", "3s");
+        Environment.SetEnvironmentVariable("AMEBO_RETRY_SCHEDULE", "0.2s,0.4s");
+        Environment.SetEnvironmentVariable("AMEBO_DELIVERY_TIMEOUT", "2s");
         JasperFxEnvironment.AutoStartHost = true;
         Host = await AlbaHost.For<Program>(x => x.ConfigureServices(services =>
         {
@@ -45,6 +47,8 @@ public sealed class AmeboFixture : IAsyncLifetime
     {
         await Host.ResetAllMartenDataAsync();
         await CountAsync("with gone as (delete from amebo.idempotency_keys returning 1) select count(*) from gone");
+        await CountAsync("with gone as (delete from amebo.gists returning 1) select count(*) from gone");
+        Host.Services.GetRequiredService<Amebo.Platform.Subscriptions.SubscriptionCatalog>().Clear();
         Host.Services.GetRequiredService<ActionCatalog>().Clear();
         Host.Services.GetRequiredService<Amebo.Platform.Tokens.SecretStamps>().Clear();
     }
@@ -66,7 +70,7 @@ public sealed class AmeboFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Host.DisposeAsync();
-        foreach (var key in new[] { "AMEBO_DSN", "AMEBO_DATA_DIR", "AMEBO_ADMIN_SECRET", "AMEBO_JWT_KEY", "AMEBO_WAIT_TIMEOUT" }) Environment.SetEnvironmentVariable(key, null);
+        foreach (var key in new[] { "AMEBO_DSN", "AMEBO_DATA_DIR", "AMEBO_ADMIN_SECRET", "AMEBO_JWT_KEY", "AMEBO_WAIT_TIMEOUT", "AMEBO_RETRY_SCHEDULE", "AMEBO_DELIVERY_TIMEOUT" }) Environment.SetEnvironmentVariable(key, null);
         if (_database is not null) await _database.DisposeAsync();
         if (Directory.Exists(_dataDir)) Directory.Delete(_dataDir, recursive: true);
     }

@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Amebo.Tests.Fixtures;
+
+/// <summary>One request a subscriber's endpoint received.</summary>
+public sealed record Received(string Path, IReadOnlyDictionary<string, string> Headers, string Body, DateTimeOffset At);
+
+/// <summary>
+/// A real HTTP endpoint on loopback standing in for a subscriber: it records every request and
+/// answers with the status codes it is told to, in order (then 200).
+/// </summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<int> _answers = new();
+    private readonly ConcurrentQueue<Received> _received = new();
+
+    private WebhookReceiver(WebApplication app) => _app = app;
+
+    public string Address => _app.Urls.First();
+    public IReadOnlyList<Received> Requests => _received.ToList();
+
+    /// <summary>Answers the next requests with these codes, in order; every later request gets 200.</summary>
+    public void AnswerWith(params int[] statuses)
+    {
+        foreach (var status in statuses) _answers.Enqueue(status);
+    }
+
+    public static async Task<WebhookReceiver> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var receiver = new WebhookReceiver(app);
+        app.MapPost("/{**path}", async (HttpContext context) =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            receiver._received.Enqueue(new Received(context.Request.Path, context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body, DateTimeOffset.UtcNow));
+            return Results.StatusCode(receiver._answers.TryDequeue(out var status) ? status : 200);
+        });
+        await app.StartAsync();
+        return receiver;
+    }
+
+    /// <summary>Waits (up to 20 s) until at least <paramref name="count"/> requests arrived.</summary>
+    public async Task<IReadOnlyList<Received>> UntilReceived(int count)
+    {
+        for (var i = 0; i < 400 && _received.Count < count; i++) await Task.Delay(50);
+        _received.Count.ShouldBeGreaterThanOrEqualTo(count, "requests the receiver got");
+        return Requests;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
