@@ -36,7 +36,7 @@ public sealed class Deliverer(
     AmeboSettings settings, TimeProvider clock, ILogger<Deliverer> logger) : BackgroundService
 {
     public const string ClientName = "webhooks";
-    private const int ClaimLimit = 64;
+    private const int ClaimLimit = 16;
     private readonly SemaphoreSlim _nudge = new(0, int.MaxValue);
 
     /// <summary>New gists exist: look now rather than at the next tick.</summary>

@@ -23,10 +23,15 @@ public sealed record GistView(
 /// deliver, claimed with <c>for update skip locked</c> so that concurrent deliverers never take the
 /// same attempt, and kept with every attempt once delivered or failed.
 /// </summary>
-public sealed class Gists(AmeboDatabase database, TimeProvider clock)
+public sealed class Gists(AmeboDatabase database, AmeboSettings settings, TimeProvider clock)
 {
     private const string Table = AmeboSchema.GistTable;
-    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// How long a claim holds: if the claiming process dies, its gists are claimed again after this.
+    /// Long enough for a delivery that runs into its timeout, short enough that a restart resumes soon.
+    /// </summary>
+    private TimeSpan Lease => settings.DeliveryTimeout * 2 + TimeSpan.FromSeconds(5);
 
     /// <summary>Queues, in the append's transaction, one pending gist per event and subscription.</summary>
     public static void Queue(IDocumentSession session, IReadOnlyList<(Guid EventId, Subscription Subscription)> deliveries, DateTimeOffset now)

@@ -22,6 +22,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private WebhookReceiver(WebApplication app) => _app = app;
 
     public string Address => _app.Urls.First();
+
+    /// <summary>When set, every 429 and 503 answer carries this Retry-After.</summary>
+    public int? RetryAfterSeconds { get; set; }
     public IReadOnlyList<Received> Requests => _received.ToList();
 
     /// <summary>Answers the next requests with these codes, in order; every later request gets 200.</summary>
@@ -42,7 +45,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync();
             receiver._received.Enqueue(new Received(context.Request.Path, context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body, DateTimeOffset.UtcNow));
-            return Results.StatusCode(receiver._answers.TryDequeue(out var status) ? status : 200);
+            var status = receiver._answers.TryDequeue(out var next) ? next : 200;
+            if (status is 429 or 503 && receiver.RetryAfterSeconds is { } seconds) context.Response.Headers.RetryAfter = seconds.ToString();
+            return Results.StatusCode(status);
         });
         await app.StartAsync();
         return receiver;

@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Amebo.Tests.Fixtures;
 
 namespace Amebo.Tests.Hosting;
 
@@ -152,6 +154,73 @@ public sealed class when_running_amebo_as_a_process : IDisposable
         {
             await Terminate(again);
             await Finish(again);
+        }
+    }
+
+    [Fact]
+    public async Task deliveries_survive_a_killed_server()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var port = FreePort();
+        var first = Start(port, ("AMEBO_RETRY_SCHEDULE", "0.2s"), ("AMEBO_DELIVERY_TIMEOUT", "1s"));
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using (var client = await Answering(port))
+        {
+            await client.PostAsync("/v1/applications", new StringContent(
+                $$"""{"application":"user-service","address":"{{receiver.Address}}","secret":"0123456789abcdef"}""", Encoding.UTF8, "application/json"));
+            await client.PostAsync("/v1/actions", new StringContent("""{"action":"user.created","application":"user-service","schemata":{}}""", Encoding.UTF8, "application/json"));
+            var subscribed = await client.PostAsync("/v1/subscriptions", new StringContent(
+                """{"application":"user-service","action":"user.created","handler":"/hooks"}""", Encoding.UTF8, "application/json"));
+            ((int)subscribed.StatusCode).ShouldBe(201);
+            // The receiver refuses at first, so deliveries are still pending when the server dies.
+            receiver.AnswerWith(Enumerable.Repeat(503, 40).ToArray());
+
+            using var kill = new CancellationTokenSource();
+            var burst = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+            {
+                for (var n = 0; !kill.IsCancellationRequested; n++)
+                {
+                    try
+                    {
+                        var answer = await client.PostAsync("/v1/events", new StringContent(
+                            "{\"action\":\"user.created\",\"payload\":{\"id\":\"u" + w + "-" + n + "\"}}", Encoding.UTF8, "application/json"));
+                        if ((int)answer.StatusCode == 201)
+                        {
+                            acknowledged.Add(JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement.GetProperty("data").GetProperty("id").GetString()!);
+                        }
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return;
+                    }
+                }
+            })).ToList();
+            while (acknowledged.Count < 150) await Task.Delay(20);
+            first.Kill();
+            await kill.CancelAsync();
+            await Task.WhenAll(burst);
+        }
+        await first.WaitForExitAsync();
+
+        var second = Start(port, ("AMEBO_RETRY_SCHEDULE", "0.2s"), ("AMEBO_DELIVERY_TIMEOUT", "1s"));
+        try
+        {
+            using var client = await Answering(port);
+            var delivered = new HashSet<string>();
+            for (var i = 0; i < 600 && !acknowledged.All(delivered.Contains); i++)
+            {
+                await Task.Delay(100);
+                delivered = receiver.Requests.Where(r => r.Headers.ContainsKey("webhook-id"))
+                    .Select(r => JsonNode.Parse(r.Body)!["id"]!.GetValue<string>()).ToHashSet();
+            }
+            acknowledged.Where(id => !delivered.Contains(id)).ShouldBeEmpty("every acknowledged event is delivered after the restart");
+            var failed = await client.GetFromJsonAsync<JsonElement>("/v1/gists?status=failed");
+            failed.GetProperty("data").GetArrayLength().ShouldBe(0);
+        }
+        finally
+        {
+            await Terminate(second);
+            await Finish(second);
         }
     }
 

@@ -100,6 +100,21 @@ public sealed class when_delivering_webhooks(AmeboFixture fixture) : AmeboTest(f
     }
 
     [Fact]
+    public async Task waits_as_long_as_retry_after_asks_on_429()
+    {
+        var subscription = await Subscribed();
+        _receiver.AnswerWith(429);
+        _receiver.RetryAfterSeconds = 1;
+
+        await Api.Published("user.created", Seed.Alice());
+
+        var requests = await _receiver.UntilReceived(2);
+        // The schedule alone would retry after about 0.2 s.
+        (requests[1].At - requests[0].At).ShouldBeGreaterThan(TimeSpan.FromSeconds(0.9));
+        await Gist(subscription.GetProperty("subscription").GetString()!, "delivered");
+    }
+
+    [Fact]
     public async Task gone_pauses_the_subscription_and_keeps_the_gist()
     {
         var subscription = await Subscribed();
