@@ -88,7 +88,7 @@ public sealed class AmeboServer : IAsyncDisposable
         var token = await TokenAsync("bench", Secret);
         using var bench = Client(1, token);
         const string schema = """{"type":"object","properties":{"id":{"type":"string"},"email":{"type":"string","format":"email"},"n":{"type":"integer"}},"required":["id"]}""";
-        foreach (var action in new[] { "bench.created", "user.created", "user.profile_updated" })
+        foreach (var action in new[] { "bench.created", "user.created", "user.profile_updated", Webhooks.Action })
         {
             await Expect(bench.PostAsync("/v1/actions", Json($$"""{"action":"{{action}}","application":"bench","schemata":{{schema}}}""")));
         }

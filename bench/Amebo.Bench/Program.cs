@@ -100,6 +100,17 @@ var lag = await Rebuild.LagUnderLoadAsync(server, token, 200, quick ? TimeSpan.F
 rows.Add(new Row("action-stats lag at 200 events/s (events behind; mean, max)", "events", lag.Mean, 0, lag.Max, 0, 0, 0, 0, null));
 Console.WriteLine($"  mean {lag.Mean:F0} events behind, max {lag.Max}");
 
+Console.WriteLine("webhooks (5 subscriptions to one action, a sink in this process answering 200):");
+var clock = Stopwatch.StartNew();
+await using (var sink = await Sink.StartAsync(clock))
+{
+    await Webhooks.SubscribeAsync(server, sink, 5);
+    // Latency first: the throughput run leaves a backlog of deliveries behind it.
+    await Measure("publish → first webhook received, 100/s fixed rate", "events/s", d => Webhooks.PublishToDeliveredAsync(server, token, sink, clock, 100, d));
+    await Measure("publish with 5 subscriptions, 64 conn", "events/s", Publishing(64, Webhooks.Action, Unique), floors[64]);
+}
+
+
 var report = Report.Build(rows, quick, runs, duration, memory, kestrel);
 Console.WriteLine();
 Console.WriteLine(report.Markdown);

@@ -62,7 +62,7 @@ public sealed class EventAppender : IAsyncDisposable
 
         // Every event becomes one gist per active subscription to its action, in the same transaction.
         var subscribers = new IReadOnlyList<Subscriptions.Subscription>[events.Count];
-        for (var i = 0; i < events.Count; i++) subscribers[i] = await _subscriptions.ActiveForAsync(events[i].Action.Name, CancellationToken.None);
+        for (var i = 0; i < events.Count; i++) subscribers[i] = await _subscriptions.ForAsync(events[i].Action.Name, CancellationToken.None);
 
         var pending = new Pending(events, application, claims, plan, subscribers);
         if (!_queue.Writer.TryWrite(pending)) throw new InvalidOperationException("Amebo is shutting down and takes no more events.");

@@ -36,7 +36,7 @@ public sealed class Deliverer(
     AmeboSettings settings, TimeProvider clock, ILogger<Deliverer> logger) : BackgroundService
 {
     public const string ClientName = "webhooks";
-    private const int ClaimLimit = 16;
+    private const int ClaimLimit = 128;
     private readonly SemaphoreSlim _nudge = new(0, int.MaxValue);
 
     /// <summary>New gists exist: look now rather than at the next tick.</summary>
@@ -74,17 +74,21 @@ public sealed class Deliverer(
             }
 
             var stored = (await events.FindByIdsAsync(due.Select(d => d.EventId).Distinct().ToArray(), stopping)).ToDictionary(e => e.Id);
+            IReadOnlyList<Subscription> subscriptions;
+            await using (var session = store.QuerySession())
+            {
+                subscriptions = await session.LoadManyAsync<Subscription>(stopping, due.Select(d => d.Subscription).Distinct());
+            }
+            var byId = subscriptions.ToDictionary(s => s.Id);
             await Task.WhenAll(due.GroupBy(d => d.Subscription).Select(async group =>
             {
-                foreach (var gist in group) await DeliverAsync(gist, stored.GetValueOrDefault(gist.EventId), stopping);
+                foreach (var gist in group) await DeliverAsync(gist, byId.GetValueOrDefault(gist.Subscription), stored.GetValueOrDefault(gist.EventId), stopping);
             }));
         }
     }
 
-    private async Task DeliverAsync(DueGist gist, StoredEvent? stored, CancellationToken stopping)
+    private async Task DeliverAsync(DueGist gist, Subscription? subscription, StoredEvent? stored, CancellationToken stopping)
     {
-        await using var session = store.QuerySession();
-        var subscription = await session.LoadAsync<Subscription>(gist.Subscription, stopping);
         var now = clock.GetUtcNow();
         if (subscription is null || stored is null)
         {

@@ -35,21 +35,22 @@ public sealed record CreatedSubscriptionView(
     string SigningSecret, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// The active subscriptions of each action, which publishing needs for every event. Cached for a
-/// few seconds; a change made by this Amebo process is seen at once.
+/// The subscriptions of each action, which publishing needs for every event. Paused ones count:
+/// their gists are created and wait for the subscription to resume. Cached for a few seconds; a
+/// change made by this Amebo process is seen at once.
 /// </summary>
 public sealed class SubscriptionCatalog(IDocumentStore store, TimeProvider clock)
 {
     private static readonly TimeSpan Freshness = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, (IReadOnlyList<Subscription> Active, DateTimeOffset Read)> _byAction = new();
 
-    public async ValueTask<IReadOnlyList<Subscription>> ActiveForAsync(string action, CancellationToken ct)
+    public async ValueTask<IReadOnlyList<Subscription>> ForAsync(string action, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         if (_byAction.TryGetValue(action, out var cached) && now - cached.Read < Freshness) return cached.Active;
 
         await using var session = store.QuerySession();
-        var active = await session.Query<Subscription>().Where(s => s.Action == action && !s.Paused).ToListAsync(ct);
+        var active = await session.Query<Subscription>().Where(s => s.Action == action).ToListAsync(ct);
         _byAction[action] = (active, now);
         return active;
     }

@@ -91,6 +91,12 @@ public sealed class Api(HttpClient client, AmeboFixture fixture)
         return new Answer(response.StatusCode, body, response, text);
     }
 
+    public async Task PutPaused(string subscription, bool paused)
+    {
+        var answer = await Put($"/v1/subscriptions/{subscription}", new { paused });
+        ((int)answer.Status).ShouldBe(200, answer.Text);
+    }
+
     public async Task<Answer> RegisteredApplication(string name = "user-service", string address = "https://users.example.com")
     {
         var answer = await Post("/v1/applications", new { application = name, address, secret = Secret });

@@ -27,7 +27,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public int? RetryAfterSeconds { get; set; }
     public IReadOnlyList<Received> Requests => _received.ToList();
 
-    /// <summary>Answers the next requests with these codes, in order; every later request gets 200.</summary>
+    /// <summary>An answer code meaning: wait longer than Amebo's delivery timeout, then answer 200.</summary>
+    public const int Slow = -1;
+
+    /// <summary>Answers the next requests with these codes (or <see cref="Slow"/>), in order; every later request gets 200.</summary>
     public void AnswerWith(params int[] statuses)
     {
         foreach (var status in statuses) _answers.Enqueue(status);
@@ -46,6 +49,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var body = await reader.ReadToEndAsync();
             receiver._received.Enqueue(new Received(context.Request.Path, context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), body, DateTimeOffset.UtcNow));
             var status = receiver._answers.TryDequeue(out var next) ? next : 200;
+            if (status == Slow)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(3));
+                status = 200;
+            }
             if (status is 429 or 503 && receiver.RetryAfterSeconds is { } seconds) context.Response.Headers.RetryAfter = seconds.ToString();
             return Results.StatusCode(status);
         });

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Amebo.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Amebo.Tests.Subscriptions;
 
@@ -112,6 +113,53 @@ public sealed class when_delivering_webhooks(AmeboFixture fixture) : AmeboTest(f
         // The schedule alone would retry after about 0.2 s.
         (requests[1].At - requests[0].At).ShouldBeGreaterThan(TimeSpan.FromSeconds(0.9));
         await Gist(subscription.GetProperty("subscription").GetString()!, "delivered");
+    }
+
+    [Fact]
+    public async Task an_endpoint_slower_than_the_timeout_counts_as_a_failure_and_is_retried()
+    {
+        var subscription = await Subscribed();
+        _receiver.AnswerWith(WebhookReceiver.Slow);
+
+        await Api.Published("user.created", Seed.Alice());
+
+        var gist = await Gist(subscription.GetProperty("subscription").GetString()!, "delivered");
+        var attempts = gist.GetProperty("attempts").EnumerateArray().ToList();
+        attempts.Count.ShouldBe(2);
+        attempts[0].GetProperty("status_code").ValueKind.ShouldBe(JsonValueKind.Null);
+        attempts[0].GetProperty("error").GetString()!.ShouldContain("no answer within 2 s");
+        attempts[1].GetProperty("status_code").GetInt32().ShouldBe(200);
+    }
+
+    [Fact]
+    public async Task concurrent_deliverers_never_claim_the_same_gist()
+    {
+        var subscription = await Subscribed();
+        await Api.PutPaused(subscription.GetProperty("subscription").GetString()!, true);
+        for (var i = 0; i < 10; i++)
+        {
+            await Api.Post("/v1/events/batch", new JsonObject
+            {
+                ["events"] = new JsonArray(Enumerable.Range(0, 30).Select(n => (JsonNode)new JsonObject
+                {
+                    ["action"] = "user.created", ["payload"] = Seed.User(Guid.NewGuid().ToString()),
+                }).ToArray()),
+            }.ToJsonString());
+        }
+        await Fixture.CountAsync("with resumed as (update amebo.mt_doc_subscription set data = jsonb_set(data, '{paused}', 'false') returning 1) select count(*) from resumed");
+        var gists = Fixture.Host.Services.GetRequiredService<Amebo.Platform.Subscriptions.Gists>();
+
+        // Eight claimers race the running deliverer for the same 300 due gists.
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            var mine = new List<Guid>();
+            for (var round = 0; round < 20; round++) mine.AddRange((await gists.ClaimAsync(8, CancellationToken.None)).Select(g => g.Id));
+            return mine;
+        })));
+
+        var claimed = claims.SelectMany(c => c).ToList();
+        claimed.Count.ShouldBeGreaterThan(0);
+        claimed.Distinct().Count().ShouldBe(claimed.Count);
     }
 
     [Fact]
