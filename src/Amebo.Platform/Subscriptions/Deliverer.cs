@@ -80,26 +80,36 @@ public sealed class Deliverer(
                 subscriptions = await session.LoadManyAsync<Subscription>(stopping, due.Select(d => d.Subscription).Distinct());
             }
             var byId = subscriptions.ToDictionary(s => s.Id);
-            await Task.WhenAll(due.GroupBy(d => d.Subscription).Select(async group =>
+            var outcomes = await Task.WhenAll(due.GroupBy(d => d.Subscription).Select(async group =>
             {
-                foreach (var gist in group) await DeliverAsync(gist, byId.GetValueOrDefault(gist.Subscription), stored.GetValueOrDefault(gist.EventId), stopping);
+                var recorded = new List<GistOutcome>();
+                foreach (var gist in group)
+                {
+                    if (await DeliverAsync(gist, byId.GetValueOrDefault(gist.Subscription), stored.GetValueOrDefault(gist.EventId), stopping) is { } outcome)
+                    {
+                        recorded.Add(outcome);
+                    }
+                }
+                return recorded;
             }));
+            // One statement records the whole round; a crash before it means those gists are delivered again (at least once).
+            await gists.RecordAsync(outcomes.SelectMany(o => o).ToList(), CancellationToken.None);
         }
     }
 
-    private async Task DeliverAsync(DueGist gist, Subscription? subscription, StoredEvent? stored, CancellationToken stopping)
+    /// <summary>One attempt; its outcome, or null when the gist was given back untried.</summary>
+    private async Task<GistOutcome?> DeliverAsync(DueGist gist, Subscription? subscription, StoredEvent? stored, CancellationToken stopping)
     {
         var now = clock.GetUtcNow();
         if (subscription is null || stored is null)
         {
             var reason = subscription is null ? "the subscription was deleted" : "the event no longer exists";
-            await gists.RecordAsync(gist.Id, new GistAttempt(null, 0, reason, now), "failed", null, stored?.Rowid ?? 0, stopping);
-            return;
+            return new GistOutcome(gist.Id, new GistAttempt(null, 0, reason, now), "failed", null, stored?.Rowid ?? 0);
         }
         if (subscription.Paused)
         {
             await gists.ReleaseAsync(gist.Id, stopping);
-            return;
+            return null;
         }
 
         var body = JsonSerializer.Serialize(new WebhookBody(stored.Id, stored.Rowid, stored.Action, stored.Stream, stored.Version, stored.Timestamp, stored.Payload), BodyOptions);
@@ -135,26 +145,23 @@ public sealed class Deliverer(
         var attempt = new GistAttempt(status, stopwatch.ElapsedMilliseconds, error, now);
         if (error is null)
         {
-            await gists.RecordAsync(gist.Id, attempt, "delivered", null, stored.Rowid, CancellationToken.None);
-            return;
+            return new GistOutcome(gist.Id, attempt, "delivered", null, stored.Rowid);
         }
 
         if (status == (int)HttpStatusCode.Gone)
         {
             await PauseAsync(subscription);
-            await gists.RecordAsync(gist.Id, attempt with { Error = "the endpoint answered 410 Gone; the subscription is paused" }, "pending", clock.GetUtcNow(), stored.Rowid, CancellationToken.None);
-            return;
+            return new GistOutcome(gist.Id, attempt with { Error = "the endpoint answered 410 Gone; the subscription is paused" }, "pending", clock.GetUtcNow(), stored.Rowid);
         }
 
         var retriesLeft = gist.RetriesLeft - 1;
         if (retriesLeft <= 0)
         {
-            await gists.RecordAsync(gist.Id, attempt, "failed", null, stored.Rowid, CancellationToken.None);
-            return;
+            return new GistOutcome(gist.Id, attempt, "failed", null, stored.Rowid);
         }
         var attemptNumber = subscription.MaxRetries + 1 - retriesLeft;
         var delay = status is 429 or 503 && retryAfter is { } asked && asked > TimeSpan.Zero ? asked : Backoff(attemptNumber);
-        await gists.RecordAsync(gist.Id, attempt, "pending", clock.GetUtcNow() + delay, stored.Rowid, CancellationToken.None);
+        return new GistOutcome(gist.Id, attempt, "pending", clock.GetUtcNow() + delay, stored.Rowid);
     }
 
     /// <summary>The schedule's delay for this retry (the last one repeats), give or take 10%.</summary>

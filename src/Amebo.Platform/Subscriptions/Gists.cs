@@ -10,6 +10,9 @@ namespace Amebo.Platform.Subscriptions;
 /// <summary>One delivery attempt: the answer's status (null when there was none), how long it took, what went wrong, when.</summary>
 public sealed record GistAttempt(int? StatusCode, long DurationMs, string? Error, DateTimeOffset At);
 
+/// <summary>What an attempt leaves behind: the gist's new status, the attempt, and when to try again (if pending).</summary>
+public sealed record GistOutcome(Guid Gist, GistAttempt Attempt, string Status, DateTimeOffset? NextAttempt, long Rowid);
+
 /// <summary>A gist that is due, claimed by this process for one delivery attempt.</summary>
 public sealed record DueGist(Guid Id, string Subscription, Guid EventId, int RetriesLeft);
 
@@ -94,19 +97,23 @@ public sealed class Gists(AmeboDatabase database, AmeboSettings settings, TimePr
         return due.OrderBy(d => d.At).Select(d => d.Gist).ToList();
     }
 
-    /// <summary>Records an attempt: delivered, failed for good, or pending again at <paramref name="nextAttempt"/>.</summary>
-    public async Task RecordAsync(Guid gist, GistAttempt attempt, string status, DateTimeOffset? nextAttempt, long rowid, CancellationToken ct)
+    /// <summary>Records attempts, in one statement: each gist delivered, failed for good, or pending again.</summary>
+    public async Task RecordAsync(IReadOnlyList<GistOutcome> outcomes, CancellationToken ct)
     {
+        if (outcomes.Count == 0) return;
         await using var command = database.DataSource.CreateCommand($"""
-            update {Table} set status = $2, attempts = attempts || $3::jsonb, retries_left = greatest(retries_left - 1, 0),
-                next_attempt_at = coalesce($4, next_attempt_at), locked_until = null, rowid = $5
-            where id = $1
+            update {Table} g set status = u.status, attempts = g.attempts || u.attempt::jsonb, retries_left = greatest(g.retries_left - 1, 0),
+                next_attempt_at = case when u.has_next then u.next_attempt_at else g.next_attempt_at end, locked_until = null, rowid = u.rowid
+            from unnest($1::uuid[], $2::text[], $3::text[], $4::boolean[], $5::timestamptz[], $6::bigint[])
+                as u(id, status, attempt, has_next, next_attempt_at, rowid)
+            where g.id = u.id
             """);
-        command.Parameters.Add(new NpgsqlParameter { Value = gist });
-        command.Parameters.Add(new NpgsqlParameter { Value = status });
-        command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(new[] { attempt }, JsonOptions), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)nextAttempt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter { Value = rowid });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.Gist).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.Status).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => JsonSerializer.Serialize(new[] { o.Attempt }, JsonOptions)).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.NextAttempt is not null).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.NextAttempt ?? clock.GetUtcNow()).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = outcomes.Select(o => o.Rowid).ToArray() });
         await command.ExecuteNonQueryAsync(ct);
     }
 
