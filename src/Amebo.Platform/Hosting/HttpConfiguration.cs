@@ -52,6 +52,7 @@ public static class HttpConfiguration
         });
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddWolverineHttp();
+        services.AddAmeboHealth();
         return services;
     }
 
@@ -62,6 +63,7 @@ public static class HttpConfiguration
         app.UseAmeboSecurity(settings);
         app.UseMiddleware<RequestLimits>();
         app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
+        app.MapAmeboHealth();
         return app;
     }
 }
