@@ -148,3 +148,32 @@ public sealed class when_reading_actions(AmeboFixture fixture) : AmeboTest(fixtu
         (await Api.Get("/v1/actions/user.vanished")).ShouldBeProblem(404);
     }
 }
+
+public sealed class when_reading_action_versions(AmeboFixture fixture) : AmeboTest(fixture)
+{
+    [Fact]
+    public async Task a_new_action_has_exactly_its_first_version()
+    {
+        await Api.RegisteredApplication();
+        await Api.DefinedAction("user.created", Seed.UserCreatedSchema);
+
+        var versions = await Api.Get("/v1/actions/user.created/versions");
+        var first = await Api.Get("/v1/actions/user.created/versions/1");
+
+        versions.Data.EnumerateArray().Select(v => v.GetProperty("version").GetInt32()).ShouldBe([1]);
+        first.Data.GetProperty("version").GetInt32().ShouldBe(1);
+        JsonNode.DeepEquals(JsonNode.Parse(first.Data.GetProperty("schemata").GetRawText()), Seed.UserCreatedSchema).ShouldBeTrue();
+    }
+
+    [Theory]
+    [InlineData("/v1/actions/user.created/versions/2")]
+    [InlineData("/v1/actions/user.vanished/versions")]
+    [InlineData("/v1/actions/user.vanished/versions/1")]
+    public async Task answers_404_for_a_version_that_does_not_exist(string url)
+    {
+        await Api.RegisteredApplication();
+        await Api.DefinedAction("user.created", Seed.UserCreatedSchema);
+
+        (await Api.Get(url)).ShouldBeProblem(404);
+    }
+}
