@@ -79,6 +79,7 @@ public static class EventCheck
         var violations = action.Violations(item.Payload, prefix + "/payload");
         if (violations.Count > 0)
         {
+            AmeboMetrics.SchemaValidationFailures.WithLabels(action.Name).Inc();
             return new EventCheckResult(null, 422, $"The payload does not match the schema of '{action.Name}'.", violations);
         }
 

@@ -1,4 +1,5 @@
 using Amebo.Platform.Hosting;
+using Prometheus;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Amebo.Platform.Events;
@@ -24,6 +25,7 @@ public sealed class Publisher(EventAppender appender, IdempotencyKeys keys, Even
 
     public async Task<PublishOutcome> PublishAsync(PublishRequest request, CancellationToken ct)
     {
+        using var timer = AmeboMetrics.PublishDuration.NewTimer();
         for (var round = 1; ; round++)
         {
             var known = await keys.FindAsync(request.Application, request.Claims.Select(c => c.Key).ToList(), ct);
@@ -57,7 +59,11 @@ public sealed class Publisher(EventAppender appender, IdempotencyKeys keys, Even
             if (result.KeyTaken) return Refused(Problems.Conflict("The idempotency key is being used by another request at this moment; retry."));
             if (result.Conflict is { } conflict) return Refused(Problems.VersionConflict(conflict));
 
-            for (var j = 0; j < fresh.Count; j++) receipts[fresh[j]] = EventReceipt.From(result.Stored[j], events[j]);
+            for (var j = 0; j < fresh.Count; j++)
+            {
+                receipts[fresh[j]] = EventReceipt.From(result.Stored[j], events[j]);
+                AmeboMetrics.EventsPublished.WithLabels(events[j].Action.Name).Inc();
+            }
             return new PublishOutcome(null, receipts!, Replayed: false);
         }
     }

@@ -1,3 +1,4 @@
+using Prometheus;
 using Amebo.Platform.Actions;
 using Amebo.Platform.Applications;
 using Amebo.Platform.Events;
@@ -53,6 +54,7 @@ public static class HttpConfiguration
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.AddWolverineHttp();
         services.AddAmeboHealth();
+        services.AddAmeboObservability();
         return services;
     }
 
@@ -60,10 +62,12 @@ public static class HttpConfiguration
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseHttpMetrics();
         app.UseAmeboSecurity(settings);
         app.UseMiddleware<RequestLimits>();
         app.MapWolverineEndpoints(o => o.RejectUnparseableQueryValues = true);
         app.MapAmeboHealth();
+        app.MapAmeboObservability();
         return app;
     }
 }

@@ -93,7 +93,14 @@ public sealed class Deliverer(
                 return recorded;
             }));
             // One statement records the whole round; a crash before it means those gists are delivered again (at least once).
-            await gists.RecordAsync(outcomes.SelectMany(o => o).ToList(), CancellationToken.None);
+            var recorded = outcomes.SelectMany(o => o).ToList();
+            await gists.RecordAsync(recorded, CancellationToken.None);
+            foreach (var outcome in recorded)
+            {
+                var label = outcome.Status switch { "delivered" => "delivered", "failed" => "failed", _ when outcome.Attempt.StatusCode == 410 => "paused", _ => "retry" };
+                AmeboMetrics.Deliveries.WithLabels(label).Inc();
+                AmeboMetrics.DeliveryDuration.Observe(outcome.Attempt.DurationMs / 1000.0);
+            }
         }
     }
 
