@@ -4,7 +4,7 @@ using JasperFx;
 using Wolverine;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.Logging.AddAmeboLogging();
+builder.Logging.AddAmeboLogging(builder.Configuration);
 
 AmeboSettings settings;
 Credentials credentials;

@@ -6,8 +6,13 @@ namespace Amebo.Platform.Hosting;
 public static class HostDefaults
 {
     /// <summary>Framework chatter (DDL, handler discovery, daemon batches) only when something is wrong.</summary>
-    public static ILoggingBuilder AddAmeboLogging(this ILoggingBuilder logging)
+    public static ILoggingBuilder AddAmeboLogging(this ILoggingBuilder logging, IConfiguration configuration)
     {
+        if (string.Equals(configuration["AMEBO_LOG_FORMAT"], "json", StringComparison.OrdinalIgnoreCase))
+        {
+            logging.ClearProviders();
+            logging.AddJsonConsole(json => json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ");
+        }
         logging.AddFilter("Marten", LogLevel.Warning);
         // Marten logs every failed command, including the stream races Amebo retries; failures that
         // reach a client are logged once by the problem handler instead.
@@ -16,6 +21,17 @@ public static class HostDefaults
         logging.AddFilter("JasperFx", LogLevel.Warning);
         logging.AddFilter("Weasel", LogLevel.Warning);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Wolverine logs an unreadable request body as an error under the request type's name; it is
+        // the client's mistake, already answered with a 400 problem, so those lines are dropped.
+        foreach (var request in new[]
+        {
+            typeof(Events.PublishEvent), typeof(Events.PublishBatch), typeof(Applications.RegisterApplication),
+            typeof(Applications.UpdateApplication), typeof(Actions.RegisterAction), typeof(Tokens.IssueToken),
+            typeof(Subscriptions.CreateSubscription), typeof(Subscriptions.UpdateSubscription), typeof(Subscriptions.ReplaySubscription),
+        })
+        {
+            logging.AddFilter(request.FullName, LogLevel.None);
+        }
         return logging;
     }
 

@@ -60,6 +60,7 @@ public static class HttpConfiguration
 
     public static WebApplication UseAmeboHttp(this WebApplication app, AmeboSettings settings)
     {
+        app.UseMiddleware<RequestLog>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseHttpMetrics();

@@ -279,7 +279,7 @@ public sealed class when_running_amebo_as_a_process : IDisposable
     public async Task limits_each_application_to_its_requests_per_second()
     {
         var port = FreePort();
-        var process = Start(port, ("AMEBO_RATE_LIMIT", "3"));
+        var process = Start(port, ("AMEBO_RATE_LIMIT", "3"), ("AMEBO_LOG_FORMAT", "json"));
         try
         {
             using var client = await Answering(port);
@@ -294,8 +294,11 @@ public sealed class when_running_amebo_as_a_process : IDisposable
         finally
         {
             await Terminate(process);
-            await Finish(process);
         }
+        var (_, output) = await Finish(process);
+        var requestLines = output.Split('\n').Where(l => l.Contains("/v1/applications")).ToList();
+        requestLines.ShouldNotBeEmpty();
+        requestLines.ShouldAllBe(l => JsonDocument.Parse(l.Trim()).RootElement.GetProperty("Category").GetString() == "Amebo.Platform.Hosting.RequestLog");
     }
 
     public void Dispose()

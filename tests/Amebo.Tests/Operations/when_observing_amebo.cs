@@ -35,6 +35,15 @@ public sealed class when_observing_amebo(AmeboFixture fixture) : AmeboTest(fixtu
     }
 
     [Fact]
+    public async Task each_request_is_one_log_line_with_method_route_status_and_duration()
+    {
+        await Api.SeedUserCreated();
+        await Api.Get("/v1/actions/user.created");
+
+        Fixture.Logs.Lines.ShouldContain(line => line.Contains("GET /v1/actions/{action} 200") && line.Contains(" ms"));
+    }
+
+    [Fact]
     public async Task the_openapi_document_describes_the_routes_and_the_reference_page_needs_no_internet()
     {
         var document = System.Text.Json.JsonDocument.Parse(await Text("/openapi/v1.json")).RootElement;
