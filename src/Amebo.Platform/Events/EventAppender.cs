@@ -90,8 +90,9 @@ public sealed class EventAppender : IAsyncDisposable
             }
             catch (Exception e)
             {
-                // Never leave a publisher without an answer, whatever went wrong.
-                foreach (var pending in group) pending.Outcome.TrySetException(e);
+                // Never leave a publisher without an answer, whatever went wrong; requests put back
+                // for the next group had no part in it.
+                foreach (var pending in group.Except(waiting)) pending.Outcome.TrySetException(e);
             }
         }
     }

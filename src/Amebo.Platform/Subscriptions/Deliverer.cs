@@ -73,34 +73,49 @@ public sealed class Deliverer(
                 continue;
             }
 
-            var stored = (await events.FindByIdsAsync(due.Select(d => d.EventId).Distinct().ToArray(), stopping)).ToDictionary(e => e.Id);
-            IReadOnlyList<Subscription> subscriptions;
-            await using (var session = store.QuerySession())
+            try
             {
-                subscriptions = await session.LoadManyAsync<Subscription>(stopping, due.Select(d => d.Subscription).Distinct());
+                await DeliverRoundAsync(due, stopping);
             }
-            var byId = subscriptions.ToDictionary(s => s.Id);
-            var outcomes = await Task.WhenAll(due.GroupBy(d => d.Subscription).Select(async group =>
+            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
             {
-                var recorded = new List<GistOutcome>();
-                foreach (var gist in group)
+                // The claims lapse and the gists are tried again; the deliverer itself keeps running.
+                logger.LogWarning("A round of deliveries could not be completed: {Reason}", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), stopping);
+            }
+        }
+    }
+
+
+    private async Task DeliverRoundAsync(List<DueGist> due, CancellationToken stopping)
+    {
+        var stored = (await events.FindByIdsAsync(due.Select(d => d.EventId).Distinct().ToArray(), stopping)).ToDictionary(e => e.Id);
+        IReadOnlyList<Subscription> subscriptions;
+        await using (var session = store.QuerySession())
+        {
+            subscriptions = await session.LoadManyAsync<Subscription>(stopping, due.Select(d => d.Subscription).Distinct());
+        }
+        var byId = subscriptions.ToDictionary(s => s.Id);
+        var outcomes = await Task.WhenAll(due.GroupBy(d => d.Subscription).Select(async group =>
+        {
+            var recorded = new List<GistOutcome>();
+            foreach (var gist in group)
+            {
+                if (await DeliverAsync(gist, byId.GetValueOrDefault(gist.Subscription), stored.GetValueOrDefault(gist.EventId), stopping) is { } outcome)
                 {
-                    if (await DeliverAsync(gist, byId.GetValueOrDefault(gist.Subscription), stored.GetValueOrDefault(gist.EventId), stopping) is { } outcome)
-                    {
-                        recorded.Add(outcome);
-                    }
+                    recorded.Add(outcome);
                 }
-                return recorded;
-            }));
-            // One statement records the whole round; a crash before it means those gists are delivered again (at least once).
-            var recorded = outcomes.SelectMany(o => o).ToList();
-            await gists.RecordAsync(recorded, CancellationToken.None);
-            foreach (var outcome in recorded)
-            {
-                var label = outcome.Status switch { "delivered" => "delivered", "failed" => "failed", _ when outcome.Attempt.StatusCode == 410 => "paused", _ => "retry" };
-                AmeboMetrics.Deliveries.WithLabels(label).Inc();
-                AmeboMetrics.DeliveryDuration.Observe(outcome.Attempt.DurationMs / 1000.0);
             }
+            return recorded;
+        }));
+        // One statement records the whole round; a crash before it means those gists are delivered again (at least once).
+        var recorded = outcomes.SelectMany(o => o).ToList();
+        await gists.RecordAsync(recorded, CancellationToken.None);
+        foreach (var outcome in recorded)
+        {
+            var label = outcome.Status switch { "delivered" => "delivered", "failed" => "failed", _ when outcome.Attempt.StatusCode == 410 => "paused", _ => "retry" };
+            AmeboMetrics.Deliveries.WithLabels(label).Inc();
+            AmeboMetrics.DeliveryDuration.Observe(outcome.Attempt.DurationMs / 1000.0);
         }
     }
 
