@@ -23,3 +23,7 @@ reset-data:
 # benchmark Amebo against its floors and print a table (`just bench --quick` for a reduced set)
 bench *args:
     dotnet run -c Release --project bench/Amebo.Bench -- {{args}}
+
+# regenerate the pre-built Wolverine handlers after changing an endpoint (a test fails when they drift)
+codegen:
+    cd src/Amebo.Platform && dotnet run -- codegen write

@@ -54,8 +54,11 @@ public static class HostDefaults
 
     public static void ApplyAmeboDefaults(this WolverineOptions opts)
     {
+        // Handlers are pre-generated into Internal/Generated (`just codegen`; a test fails when they
+        // drift from the code). Auto uses them, so the runtime compiler is only loaded for a type
+        // that is missing.
         opts.UseRuntimeCompilation();
-        opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
+        opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Auto;
         opts.Discovery.IncludeAssembly(typeof(HostDefaults).Assembly);
     }
 }
