@@ -22,11 +22,21 @@ public sealed class EventReader(AmeboDatabase database)
     public async Task<List<StoredEvent>> ListAsync(string? action, string? stream, long after, int take, CancellationToken ct)
     {
         // The SQL text is chosen from fixed fragments; every input travels as a parameter.
-        var sql = $"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id > $1 and type = '{PublishedEvent.Alias}'"
-            + (action is null ? "" : " and data->>'action' = $3")
-            + (stream is null ? "" : action is null ? " and stream_id = $3" : " and stream_id = $4")
-            + " order by seq_id limit $2";
-        await using var command = Command(sql, after, take, action ?? stream, action is null ? null : stream);
+        var parameters = new List<object> { after, take };
+        var sql = new System.Text.StringBuilder(
+            $"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id > $1 and type = '{PublishedEvent.Alias}'");
+        if (action is not null)
+        {
+            parameters.Add(action);
+            sql.Append($" and data->>'action' = ${parameters.Count}");
+        }
+        if (stream is not null)
+        {
+            parameters.Add(stream);
+            sql.Append($" and stream_id = ${parameters.Count}");
+        }
+        sql.Append(" order by seq_id limit $2");
+        await using var command = Command(sql.ToString(), [.. parameters]);
         return await ReadAsync(command, ct);
     }
 
@@ -68,11 +78,11 @@ public sealed class EventReader(AmeboDatabase database)
         return await ReadAsync(command, ct);
     }
 
-    private NpgsqlCommand Command(string sql, params object?[] parameters)
+    private NpgsqlCommand Command(string sql, params object[] parameters)
     {
         // A data source command borrows a pooled connection for its one execution.
         var command = database.DataSource.CreateCommand(sql);
-        foreach (var value in parameters.TakeWhile(p => p is not null)) command.Parameters.Add(new NpgsqlParameter { Value = value });
+        foreach (var value in parameters) command.Parameters.Add(new NpgsqlParameter { Value = value });
         return command;
     }
 
