@@ -16,11 +16,12 @@ public static class ProjectionsConfiguration
     ];
 
     /// <summary>
-    /// The one place that lists Amebo's event type and every projection with its lifecycle.
+    /// The one place that lists Amebo's event types and every projection with its lifecycle.
     /// </summary>
     public static StoreOptions AddAmeboProjections(this StoreOptions options)
     {
         options.Events.MapEventType<PublishedEvent>(PublishedEvent.Alias);
+        options.Events.MapEventType<UserEvent>(UserEvent.Alias);
         options.Projections.Add<UserProfileProjection>(ProjectionLifecycle.Inline);
         options.Projections.Add<ActionStatsProjection>(ProjectionLifecycle.Async);
         options.Schema.For<UserProfile>().DocumentAlias("user_profile");

@@ -24,7 +24,8 @@ public sealed class UserProfile
 /// <c>user.created</c> copies the payload, <c>user.email_verified</c> sets <c>email_verified</c>
 /// (and <c>email_verified_at</c> from <c>verified_at</c>), <c>user.profile_updated</c> merges the
 /// payload, <c>user.status_changed</c> sets <c>status</c> to <c>new_status</c>. Only streams of the
-/// <c>user</c> category are folded; other actions change only the version and time.
+/// <c>user</c> category are folded (their events are <see cref="UserEvent"/>s); other actions on
+/// them change only the version and time.
 /// The version is counted, not read from the event: appends let the database number events, so
 /// an inline projection sees them before they have their number.
 /// </summary>
@@ -33,11 +34,20 @@ public sealed class UserProfileProjection : SingleStreamProjection<UserProfile, 
     public const string ProjectionName = "user-profiles";
     public const string Category = "user";
 
-    public UserProfileProjection() => Name = ProjectionName;
+    public UserProfileProjection()
+    {
+        Name = ProjectionName;
+        // Only user streams hold UserEvents: appends to other streams skip this projection, and a
+        // rebuild replays only the user streams' events.
+        IncludeType<UserEvent>();
+        // Rebuilds read the store in pages this large: fewer round trips, larger upserts.
+        Options.BatchSize = 5000;
+        Options.MaximumHopperSize = 20000;
+    }
 
     public override UserProfile? Evolve(UserProfile? snapshot, string id, IEvent e)
     {
-        if (e.Data is not PublishedEvent published || !id.StartsWith(Category + ":", StringComparison.Ordinal)) return snapshot;
+        if (e.Data is not UserEvent published) return snapshot;
 
         var profile = snapshot ?? new UserProfile { Id = id };
         profile.StreamVersion++;

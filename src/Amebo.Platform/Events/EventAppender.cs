@@ -199,7 +199,7 @@ public sealed class EventAppender : IAsyncDisposable
             var data = slots.Select(s =>
             {
                 var e = members[s.Member].Events[s.Index];
-                return (object)new PublishedEvent(e.Action.Name, e.Payload, e.Action.Definition.Version);
+                return (object)PublishedEvent.For(stream, e.Action.Name, e.Payload, e.Action.Definition.Version);
             }).ToArray();
             var action = expectedBefore.TryGetValue(stream, out var expected)
                 ? session.Events.Append(stream, expected + data.Length, data)

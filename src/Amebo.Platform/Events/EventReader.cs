@@ -24,7 +24,7 @@ public sealed class EventReader(AmeboDatabase database)
         // The SQL text is chosen from fixed fragments; every input travels as a parameter.
         var parameters = new List<object> { after, take };
         var sql = new System.Text.StringBuilder(
-            $"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id > $1 and type = '{PublishedEvent.Alias}'");
+            $"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id > $1 and type in {PublishedEvent.StoredTypes}");
         if (action is not null)
         {
             parameters.Add(action);
@@ -42,7 +42,7 @@ public sealed class EventReader(AmeboDatabase database)
 
     public async Task<StoredEvent?> FindAsync(long rowid, CancellationToken ct)
     {
-        await using var command = Command($"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id = $1 and type = '{PublishedEvent.Alias}'", rowid);
+        await using var command = Command($"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id = $1 and type in {PublishedEvent.StoredTypes}", rowid);
         return (await ReadAsync(command, ct)).FirstOrDefault();
     }
 
@@ -50,7 +50,7 @@ public sealed class EventReader(AmeboDatabase database)
     public async Task<List<StoredEvent>> StreamUntilAsync(string stream, long? version, DateTimeOffset? at, CancellationToken ct)
     {
         await using var command = Command(
-            $"select seq_id, id, stream_id, version, timestamp, data from {Events} where stream_id = $1 and type = '{PublishedEvent.Alias}'"
+            $"select seq_id, id, stream_id, version, timestamp, data from {Events} where stream_id = $1 and type in {PublishedEvent.StoredTypes}"
             + " and version <= $2 and timestamp <= $3 order by version",
             stream, version ?? long.MaxValue, at ?? DateTimeOffset.MaxValue);
         return await ReadAsync(command, ct);
@@ -60,7 +60,7 @@ public sealed class EventReader(AmeboDatabase database)
     public async Task<List<StoredEvent>> FindByIdsAsync(Guid[] ids, CancellationToken ct)
     {
         await using var command = Command(
-            $"select seq_id, id, stream_id, version, timestamp, data from {Events} where id = any($1) and type = '{PublishedEvent.Alias}'", ids);
+            $"select seq_id, id, stream_id, version, timestamp, data from {Events} where id = any($1) and type in {PublishedEvent.StoredTypes}", ids);
         var found = (await ReadAsync(command, ct)).ToDictionary(e => e.Id);
         return ids.Where(found.ContainsKey).Select(id => found[id]).ToList();
     }
@@ -74,7 +74,7 @@ public sealed class EventReader(AmeboDatabase database)
 
     public async Task<List<StoredEvent>> StreamEventsAsync(string stream, long fromVersion, int take, CancellationToken ct)
     {
-        await using var command = Command($"select seq_id, id, stream_id, version, timestamp, data from {Events} where stream_id = $1 and version >= $2 and type = '{PublishedEvent.Alias}' order by version limit $3", stream, fromVersion, take);
+        await using var command = Command($"select seq_id, id, stream_id, version, timestamp, data from {Events} where stream_id = $1 and version >= $2 and type in {PublishedEvent.StoredTypes} order by version limit $3", stream, fromVersion, take);
         return await ReadAsync(command, ct);
     }
 

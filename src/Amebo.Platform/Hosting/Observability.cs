@@ -61,7 +61,7 @@ public static class Observability
                 AmeboMetrics.ProjectionLag.WithLabels(projection.Name).Set((await reader.StatusAsync(projection, ct)).Lag);
             }
             await using var command = database.DataSource.CreateCommand(
-                $"select (select count(*) from {StoreConfiguration.Schema}.mt_events where type = 'amebo_event'), pg_total_relation_size('{StoreConfiguration.Schema}.mt_events')");
+                $"select (select count(*) from {StoreConfiguration.Schema}.mt_events where type in {Projections.PublishedEvent.StoredTypes}), pg_total_relation_size('{StoreConfiguration.Schema}.mt_events')");
             await using var row = await command.ExecuteReaderAsync(ct);
             await row.ReadAsync(ct);
             AmeboMetrics.StoredEvents.Set(row.GetInt64(0));

@@ -48,6 +48,7 @@ public sealed class Rebuilds(IDocumentStore store, AmeboDatabase database, ILogg
         {
             var mark = await MaxSequenceAsync(ct);
             _running[projection.Name] = new RebuildProgress(0, mark);
+            await AnalyzeAsync(ct);
             logger.LogInformation("Rebuilding {Projection} over {Total} events", projection.Name, mark);
             var watcher = WatchAsync(projection, mark, watching.Token);
 
@@ -139,6 +140,18 @@ public sealed class Rebuilds(IDocumentStore store, AmeboDatabase database, ILogg
             await session.SaveChangesAsync(ct);
             mark = now;
         }
+    }
+
+    /// <summary>
+    /// Refreshes the planner's statistics of the event tables. After a bulk load they may still
+    /// describe a nearly empty table, and the replay's paged reads then sort the whole remaining
+    /// range for every page (measured: 1 s per page of 5,000 events instead of 12 ms).
+    /// </summary>
+    private async Task AnalyzeAsync(CancellationToken ct)
+    {
+        await using var command = database.DataSource.CreateCommand(
+            $"analyze {StoreConfiguration.Schema}.mt_events; analyze {StoreConfiguration.Schema}.mt_streams");
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     private async Task<long> MaxSequenceAsync(CancellationToken ct)

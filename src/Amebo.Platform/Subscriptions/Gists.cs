@@ -58,7 +58,7 @@ public sealed class Gists(AmeboDatabase database, AmeboSettings settings, TimePr
             insert into {Table} (id, subscription_id, event_id, rowid, status, retries_left, next_attempt_at, created_at)
             select gen_random_uuid(), $1, e.id, e.seq_id, 'pending', $2, $3 + (row_number() over (order by e.seq_id)) * interval '1 microsecond', $3
             from {StoreConfiguration.Schema}.mt_events e
-            where e.type = 'amebo_event' and e.data->>'action' = $4 and e.seq_id > $5 and e.seq_id <= $6
+            where e.type in {Projections.PublishedEvent.StoredTypes} and e.data->>'action' = $4 and e.seq_id > $5 and e.seq_id <= $6
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = subscription.Id });
         command.Parameters.Add(new NpgsqlParameter { Value = subscription.MaxRetries + 1 });

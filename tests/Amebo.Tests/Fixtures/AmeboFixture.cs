@@ -98,7 +98,7 @@ public abstract class AmeboTest(AmeboFixture fixture) : IAsyncLifetime
     }
     public Task DisposeAsync() => Task.CompletedTask;
 
-    protected Task<long> StoredEvents() => Fixture.CountAsync("select count(*) from amebo.mt_events where type = 'amebo_event'");
+    protected Task<long> StoredEvents() => Fixture.CountAsync("select count(*) from amebo.mt_events where type in ('amebo_event', 'amebo_user_event')");
     protected Task<long> StoredStreams() => Fixture.CountAsync("select count(*) from amebo.mt_streams where version > 0");
     protected Task<long> StoredApplications() => Fixture.CountAsync("select count(*) from amebo.mt_doc_application");
     protected Task<long> StoredActions() => Fixture.CountAsync("select count(*) from amebo.mt_doc_action");

@@ -33,7 +33,7 @@ public sealed class when_many_writers_race(AmeboFixture fixture) : AmeboTest(fix
         var counted = stats.Data.EnumerateArray().ToDictionary(s => s.GetProperty("action").GetString()!, s => s.GetProperty("count").GetInt64());
         foreach (var action in actions)
         {
-            var stored = await Fixture.CountAsync($"select count(*) from amebo.mt_events where type = 'amebo_event' and data->>'action' = '{action}'");
+            var stored = await Fixture.CountAsync($"select count(*) from amebo.mt_events where type in ('amebo_event', 'amebo_user_event') and data->>'action' = '{action}'");
             counted[action].ShouldBe(stored, action);
         }
         counted.Values.Sum().ShouldBe(writers * eachWrites);

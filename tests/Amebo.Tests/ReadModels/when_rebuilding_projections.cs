@@ -49,6 +49,25 @@ public sealed class when_rebuilding_projections(AmeboFixture fixture) : AmeboTes
     }
 
     [Fact]
+    public async Task events_of_other_actions_on_user_streams_are_folded_live_and_by_a_rebuild_alike()
+    {
+        await UserIds(users: 3, updatesEach: 1);
+        await Api.DefinedAction("order.placed", new JsonObject());
+        await Api.Published("order.placed", new JsonObject { ["id"] = "o-1" });
+        await Api.Published("order.placed", new JsonObject { ["id"] = "o-2" }, stream: "user:u0001");
+        var live = await StoredProfiles();
+        live.Count.ShouldBe(3);
+        (await Api.Get("/v1/projections/user-profiles/u0001")).Data.GetProperty("version").GetInt64().ShouldBe(3);
+        (await Api.Get("/v1/projections/user-profiles/u0000")).Data.GetProperty("version").GetInt64().ShouldBe(2);
+
+        await Fixture.CountAsync("with gone as (delete from amebo.mt_doc_user_profile returning 1) select count(*) from gone");
+        ((int)(await Api.Post("/v1/projections/user-profiles/rebuild", "")).Status).ShouldBe(202);
+        await UntilRebuilt("user-profiles");
+
+        (await StoredProfiles()).ShouldBe(live);
+    }
+
+    [Fact]
     public async Task a_rebuild_after_deleting_the_documents_reproduces_them_exactly()
     {
         await UserIds(users: 40, updatesEach: 2);
