@@ -26,4 +26,4 @@ bench *args:
 
 # regenerate the pre-built Wolverine handlers after changing an endpoint (a test fails when they drift)
 codegen:
-    cd src/Amebo.Platform && dotnet run -- codegen write
+    cd src/Amebo.Platform && rm -rf Internal/Generated && dotnet run -- codegen write

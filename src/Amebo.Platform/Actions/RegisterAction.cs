@@ -81,6 +81,7 @@ public static class RegisterActionEndpoint
             CreatedAt = clock.GetUtcNow(),
         };
         session.Insert(definition);
+        session.Insert(definition.ToVersion());
         await session.SaveChangesAsync(ct);
 
         catalog.Remember(new CompiledAction(definition, registration.Schema!, registration.Stream));

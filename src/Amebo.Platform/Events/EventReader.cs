@@ -40,6 +40,15 @@ public sealed class EventReader(AmeboDatabase database)
         return await ReadAsync(command, ct);
     }
 
+    /// <summary>The latest <paramref name="take"/> events of an action, newest first.</summary>
+    public async Task<List<StoredEvent>> LatestAsync(string action, int take, CancellationToken ct)
+    {
+        await using var command = Command(
+            $"select seq_id, id, stream_id, version, timestamp, data from {Events} where data->>'action' = $1 and type in {PublishedEvent.StoredTypes} order by seq_id desc limit $2",
+            action, take);
+        return await ReadAsync(command, ct);
+    }
+
     public async Task<StoredEvent?> FindAsync(long rowid, CancellationToken ct)
     {
         await using var command = Command($"select seq_id, id, stream_id, version, timestamp, data from {Events} where seq_id = $1 and type in {PublishedEvent.StoredTypes}", rowid);

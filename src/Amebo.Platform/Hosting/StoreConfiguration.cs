@@ -34,6 +34,7 @@ public static class StoreConfiguration
 
                 options.Schema.For<Application>().DocumentAlias("application");
                 options.Schema.For<ActionDefinition>().DocumentAlias("action");
+                options.Schema.For<ActionVersion>().DocumentAlias("action_version").Index(v => v.Action);
                 options.Schema.For<Subscriptions.Subscription>().DocumentAlias("subscription").Index(s => s.Action);
                 options.AddAmeboProjections();
                 return options;

@@ -30,6 +30,32 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Amebo.Platform.Actions.GetActionVersionsEndpoint").SetTag("http.route", "/v1/actions/{action}/versions").SetTag("http.request.method", "GET");
+            string after_rawValue = httpContext.Request.Query["after"];
+            System.Nullable<int> after = default;
+
+            if (after_rawValue != null && int.TryParse(after_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var after_parsed))
+            {
+                after = after_parsed;
+            }
+            else if (!string.IsNullOrEmpty(after_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "after", after_rawValue, "int").ConfigureAwait(false);
+                return;
+            }
+
+            string limit_rawValue = httpContext.Request.Query["limit"];
+            System.Nullable<int> limit = default;
+
+            if (limit_rawValue != null && int.TryParse(limit_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var limit_parsed))
+            {
+                limit = limit_parsed;
+            }
+            else if (!string.IsNullOrEmpty(limit_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "limit", limit_rawValue, "int").ConfigureAwait(false);
+                return;
+            }
+
             var action = (string?)httpContext.GetRouteValue("action");
             if(action == null)
             {
@@ -38,7 +64,7 @@ namespace Internal.Generated.WolverineHandlers
             }
 
             var actionDefinition = await Amebo.Platform.Actions.GetActionVersionsEndpoint.LoadAsync(action, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
-            var problemDetails1 = Amebo.Platform.Actions.GetActionVersionsEndpoint.Validate(action, actionDefinition);
+            var problemDetails1 = Amebo.Platform.Actions.GetActionVersionsEndpoint.Validate(action, limit, actionDefinition);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -48,7 +74,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var pageOfActionView_response = Amebo.Platform.Actions.GetActionVersionsEndpoint.Get(actionDefinition);
+            var pageOfActionView_response = await Amebo.Platform.Actions.GetActionVersionsEndpoint.Get(actionDefinition, after, limit, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, pageOfActionView_response, 404);

@@ -37,7 +37,6 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var actionDefinition = await Amebo.Platform.Actions.GetActionVersionEndpoint.LoadAsync(action, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
             string n_rawValue = (string?)httpContext.GetRouteValue("n");
             int n = default;
 
@@ -50,7 +49,8 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var problemDetails1 = Amebo.Platform.Actions.GetActionVersionEndpoint.Validate(action, n, actionDefinition);
+            (var actionDefinition, var actionVersion) = await Amebo.Platform.Actions.GetActionVersionEndpoint.LoadAsync(action, n, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails1 = Amebo.Platform.Actions.GetActionVersionEndpoint.Validate(action, n, actionDefinition, actionVersion);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -60,7 +60,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var dataOfActionView_response = Amebo.Platform.Actions.GetActionVersionEndpoint.Get(actionDefinition);
+            var dataOfActionView_response = Amebo.Platform.Actions.GetActionVersionEndpoint.Get(actionVersion);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, dataOfActionView_response, 404);
