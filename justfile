@@ -24,6 +24,10 @@ reset-data:
 bench *args:
     dotnet run -c Release --project bench/Amebo.Bench -- {{args}}
 
+# write docs/openapi.json from the document Amebo serves (a test fails when it drifts)
+openapi:
+    AMEBO_WRITE_OPENAPI=1 dotnet test --filter FullyQualifiedName~when_publishing_the_openapi_document
+
 # regenerate the pre-built Wolverine handlers after changing an endpoint (a test fails when they drift)
 codegen:
     cd src/Amebo.Platform && rm -rf Internal/Generated && dotnet run -- codegen write

@@ -28,6 +28,26 @@ public sealed class AmeboServer : IAsyncDisposable
 
     public static async Task<AmeboServer> StartAsync(string connectionString)
     {
+        var server = Launch(connectionString);
+        using var probe = new HttpClient { BaseAddress = server.Address };
+        for (var i = 0; i < 600; i++)
+        {
+            try
+            {
+                await probe.GetAsync("/v1/applications");
+                return server;
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        throw new TimeoutException("Amebo did not answer within 60 s.");
+    }
+
+    /// <summary>Starts the server process and returns at once, before it answers.</summary>
+    public static AmeboServer Launch(string connectionString)
+    {
         var port = FreePort();
         var dataDir = Path.Combine(Path.GetTempPath(), $"amebo-bench-{Guid.NewGuid():N}");
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -43,21 +63,7 @@ public sealed class AmeboServer : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var server = new AmeboServer(process, dataDir, new Uri($"http://127.0.0.1:{port}"));
-        using var probe = new HttpClient { BaseAddress = server.Address };
-        for (var i = 0; i < 600; i++)
-        {
-            try
-            {
-                await probe.GetAsync("/v1/applications");
-                return server;
-            }
-            catch (HttpRequestException)
-            {
-                await Task.Delay(100);
-            }
-        }
-        throw new TimeoutException("Amebo did not answer within 60 s.");
+        return new AmeboServer(process, dataDir, new Uri($"http://127.0.0.1:{port}"));
     }
 
     /// <summary>A client that keeps up to <paramref name="connections"/> connections and sends the application's token.</summary>

@@ -28,7 +28,8 @@ public sealed record Report(string Markdown, string Json)
         {
             var latency = row.P50Ms > 0 ? $"{row.P50Ms:F2} | {row.P99Ms:F1} | {row.P999Ms:F1}" : " | | ";
             var floor = row.Floor is { } f ? $"{f:F0} | {row.Median / f:F2}" : " | ";
-            text.AppendLine($"| {row.Scenario} | {row.Median:F0} | {row.Min:F0} | {row.Max:F0} | {row.Unit} | {latency} | {floor} |");
+            var format = row.Unit == "s" ? "F2" : "F0";
+            text.AppendLine($"| {row.Scenario} | {row.Median.ToString(format)} | {row.Min.ToString(format)} | {row.Max.ToString(format)} | {row.Unit} | {latency} | {floor} |");
         }
         text.AppendLine();
         text.AppendLine($"Server resident memory after the 64-connection publish load: {memoryMb:F0} MB. Trivial Kestrel floor at 64 connections: {kestrelFloor:F0} req/s.");

@@ -10,6 +10,14 @@ namespace Amebo.Platform.Actions;
 /// <summary>An action with its schema compiled, ready to validate payloads without re-parsing.</summary>
 public sealed class CompiledAction(ActionDefinition definition, JsonSchema schema, JsonPointer stream)
 {
+    // Most payloads are valid: a yes/no evaluation first builds no result tree; only a refused
+    // payload is evaluated again to list its errors.
+    private static readonly EvaluationOptions Verdict = new()
+    {
+        RequireFormatValidation = true,
+        OutputFormat = OutputFormat.Flag,
+    };
+
     private static readonly EvaluationOptions Evaluation = new()
     {
         RequireFormatValidation = true,
@@ -24,9 +32,9 @@ public sealed class CompiledAction(ActionDefinition definition, JsonSchema schem
     /// <summary>Every way the payload breaks the schema, located under <paramref name="prefix"/>.</summary>
     public List<ProblemError> Violations(JsonElement payload, string prefix)
     {
-        var results = schema.Evaluate(payload, Evaluation);
         var errors = new List<ProblemError>();
-        if (results.IsValid) return errors;
+        if (schema.Evaluate(payload, Verdict).IsValid) return errors;
+        var results = schema.Evaluate(payload, Evaluation);
 
         foreach (var node in results.Details is { Count: > 0 } details ? details.Prepend(results) : [results])
         {

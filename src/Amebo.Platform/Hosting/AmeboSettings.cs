@@ -24,6 +24,9 @@ public sealed class AmeboSettings
     /// <summary>Most events in one batch.</summary>
     public int BatchLimit { get; init; } = 1000;
 
+    /// <summary>Whether Amebo creates and updates its schema at start; when false, only `db-apply` does.</summary>
+    public bool AutoMigrate { get; init; } = true;
+
     /// <summary>How many of an action's latest stored payloads a schema dry run checks.</summary>
     public int CheckSample { get; init; } = 1000;
 
@@ -76,6 +79,8 @@ public sealed class AmeboSettings
         if (batchLimit is < 1 or > 100_000) throw new InvalidSettingException("AMEBO_BATCH_LIMIT must be between 1 and 100000.");
         var checkSample = ReadLong(configuration, "AMEBO_CHECK_SAMPLE", 1000);
         if (checkSample is < 0 or > 1_000_000) throw new InvalidSettingException("AMEBO_CHECK_SAMPLE must be between 0 and 1000000 payloads.");
+        var autoMigrate = NullIfBlank(configuration["AMEBO_AUTO_MIGRATE"])?.ToLowerInvariant() ?? "true";
+        if (autoMigrate is not ("true" or "false")) throw new InvalidSettingException($"AMEBO_AUTO_MIGRATE must be 'true' or 'false', not '{autoMigrate}'.");
         var tokenTtl = ReadLong(configuration, "AMEBO_TOKEN_TTL", 3600);
         if (tokenTtl is < 1 or > 31_536_000) throw new InvalidSettingException("AMEBO_TOKEN_TTL must be between 1 and 31536000 seconds.");
         var rateLimit = ReadLong(configuration, "AMEBO_RATE_LIMIT", 0);
@@ -91,6 +96,7 @@ public sealed class AmeboSettings
             Envelope = envelope,
             BatchLimit = (int)batchLimit,
             CheckSample = (int)checkSample,
+            AutoMigrate = autoMigrate == "true",
             AdminSecret = NullIfBlank(configuration["AMEBO_ADMIN_SECRET"]),
             JwtKey = NullIfBlank(configuration["AMEBO_JWT_KEY"]),
             TokenTtl = TimeSpan.FromSeconds(tokenTtl),

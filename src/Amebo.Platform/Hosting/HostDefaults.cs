@@ -52,13 +52,20 @@ public static class HostDefaults
         }
     }
 
-    public static void ApplyAmeboDefaults(this WolverineOptions opts)
+    public static void ApplyAmeboDefaults(this WolverineOptions opts, bool autoMigrate = true)
     {
+        // Wolverine's own tables follow AMEBO_AUTO_MIGRATE like Marten's.
+        opts.AutoBuildMessageStorageOnStartup = autoMigrate ? JasperFx.AutoCreate.CreateOrUpdate : JasperFx.AutoCreate.None;
         // Handlers are pre-generated into Internal/Generated (`just codegen`; a test fails when they
-        // drift from the code). Auto uses them, so the runtime compiler is only loaded for a type
-        // that is missing.
+        // drift from the code). A Release build only loads them (Static: no compiler at run time);
+        // a Debug build falls back to compiling a handler that is missing, which is what
+        // `codegen write` needs to write them in the first place.
+#if DEBUG
         opts.UseRuntimeCompilation();
         opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Auto;
+#else
+        opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
+#endif
         opts.Discovery.IncludeAssembly(typeof(HostDefaults).Assembly);
     }
 }

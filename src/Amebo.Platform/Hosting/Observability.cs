@@ -39,7 +39,7 @@ public static class Observability
 {
     public static IServiceCollection AddAmeboObservability(this IServiceCollection services)
     {
-        services.AddOpenApi();
+        services.AddOpenApi(options => options.AddAmeboProblems());
         return services;
     }
 

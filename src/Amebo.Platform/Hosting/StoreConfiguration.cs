@@ -14,13 +14,13 @@ public static class StoreConfiguration
     public const string Schema = "amebo";
 
     /// <summary>Marten over the configured or embedded PostgreSQL: documents, the event log and projections.</summary>
-    public static IServiceCollection AddAmeboStore(this IServiceCollection services, AmeboDatabase database)
+    public static IServiceCollection AddAmeboStore(this IServiceCollection services, AmeboDatabase database, bool autoMigrate = true)
     {
         // Registered through a factory so that the container owns it: disposing the host stops the
         // embedded server after everything that uses it.
         services.AddSingleton(_ => database);
 
-        services.AddMarten(sp =>
+        var marten = services.AddMarten(sp =>
             {
                 var options = new StoreOptions();
                 options.Connection(sp.GetRequiredService<AmeboDatabase>().DataSource);
@@ -30,7 +30,12 @@ public static class StoreConfiguration
                 options.Events.StreamIdentity = StreamIdentity.AsString;
                 // Quick appends let the database assign stream versions; the timestamps come from Amebo's clock.
                 options.Events.AppendMode = EventAppendMode.QuickWithServerTimestamps;
-                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                // Deliveries, idempotency replays and gist listings read events by id.
+                options.Events.EnableUniqueIndexOnEventId = true;
+                // Amebo's index of events by action (see AmeboSchema): Marten's migrations leave it be.
+                options.Events.IgnoreIndex(AmeboSchema.ActionIndex);
+                // With AMEBO_AUTO_MIGRATE=false the schema is created only by `db-apply`.
+                options.AutoCreateSchemaObjects = autoMigrate ? AutoCreate.CreateOrUpdate : AutoCreate.None;
 
                 options.Schema.For<Application>().DocumentAlias("application");
                 options.Schema.For<ActionDefinition>().DocumentAlias("action");
@@ -41,10 +46,12 @@ public static class StoreConfiguration
             })
             .IntegrateWithWolverine()
             // One Amebo process runs the async projections; several need HotCold (see docs/event-sourcing.md).
-            .AddAsyncDaemon(JasperFx.Events.Daemon.DaemonMode.Solo)
-            .ApplyAllDatabaseChangesOnStartup();
-
-        services.AddHostedService<AmeboSchema>();
+            .AddAsyncDaemon(JasperFx.Events.Daemon.DaemonMode.Solo);
+        if (autoMigrate)
+        {
+            marten.ApplyAllDatabaseChangesOnStartup();
+            services.AddHostedService<AmeboSchema>();
+        }
         return services;
     }
 }
@@ -57,15 +64,22 @@ public sealed class AmeboSchema(IDocumentStore store) : IHostedService
 {
     public const string IdempotencyTable = $"{StoreConfiguration.Schema}.idempotency_keys";
     public const string GistTable = $"{StoreConfiguration.Schema}.gists";
+    public const string ActionIndex = "mt_events_action_seq";
 
     public async Task StartAsync(CancellationToken ct)
     {
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(IEvent), ct);
+        await ApplyAsync(store, ct);
+    }
+
+    /// <summary>Creates what is missing of Amebo's own tables and indexes (every statement is idempotent).</summary>
+    public static async Task ApplyAsync(IDocumentStore store, CancellationToken ct)
+    {
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            create index if not exists mt_events_action_seq on {StoreConfiguration.Schema}.mt_events ((data->>'action'), seq_id);
+            create index if not exists {ActionIndex} on {StoreConfiguration.Schema}.mt_events ((data->>'action'), seq_id);
             create table if not exists {IdempotencyTable} (
                 application text not null,
                 key text not null,
@@ -89,6 +103,30 @@ public sealed class AmeboSchema(IDocumentStore store) : IHostedService
             create index if not exists gists_by_subscription on {GistTable} (subscription_id, created_at);
             """;
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// What is missing or out of date: Marten's tables and functions, and Amebo's own; empty when
+    /// the schema is in place. Used at start when AMEBO_AUTO_MIGRATE=false.
+    /// </summary>
+    public static async Task<List<string>> MissingAsync(IDocumentStore store, CancellationToken ct)
+    {
+        var missing = new List<string>();
+        var migration = await store.Storage.Database.CreateMigrationAsync(ct);
+        if (migration.Difference != Weasel.Core.SchemaPatchDifference.None)
+        {
+            missing.AddRange(migration.Deltas.Where(d => d.Difference != Weasel.Core.SchemaPatchDifference.None).Select(d => d.SchemaObject.Identifier.QualifiedName));
+        }
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            select name from (values ('{IdempotencyTable}'), ('{GistTable}'), ('{StoreConfiguration.Schema}.{ActionIndex}')) as t(name)
+            where to_regclass(name) is null
+            """;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) missing.Add(reader.GetString(0));
+        return missing;
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;

@@ -36,6 +36,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
         foreach (var status in statuses) _answers.Enqueue(status);
     }
 
+    /// <summary>Forgets the answers still queued: every request is answered 200 from now on.</summary>
+    public void AnswerOk() => _answers.Clear();
+
     public static async Task<WebhookReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
