@@ -13,7 +13,12 @@ public sealed class AmeboDatabase : IAsyncDisposable
     private AmeboDatabase(string connectionString, EmbeddedPostgres? embedded)
     {
         ConnectionString = connectionString;
-        DataSource = NpgsqlDataSource.Create(connectionString);
+        // Statements Amebo runs on every publish (the append, the key and gist inserts) are
+        // prepared once per connection instead of parsed and planned each time, unless AMEBO_DSN
+        // chooses otherwise.
+        var pool = new NpgsqlConnectionStringBuilder(connectionString);
+        if (pool.MaxAutoPrepare == 0) pool.MaxAutoPrepare = 64;
+        DataSource = NpgsqlDataSource.Create(pool.ConnectionString);
         _embedded = embedded;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json.Nodes;
 using Amebo.Tests.Fixtures;
 
@@ -205,6 +206,11 @@ public sealed class when_evolving_an_action_schema(AmeboFixture fixture) : Amebo
 
         (await StoredVersions()).ShouldBe(1);
         (await Api.Get("/v1/actions/user.created")).Data.GetProperty("version").GetInt32().ShouldBe(1);
+
+        // The sample is the action's latest AMEBO_CHECK_SAMPLE events, newest first.
+        var reader = Fixture.Host.Services.GetRequiredService<Amebo.Platform.Events.EventReader>();
+        (await reader.LatestAsync("user.created", 2, CancellationToken.None)).Select(e => e.Rowid)
+            .ShouldBe([withoutPhone.GetProperty("rowid").GetInt64(), withPhone.GetProperty("rowid").GetInt64()]);
     }
 
     [Fact]

@@ -21,25 +21,31 @@ public sealed class when_reading_settings
         settings.Urls.ShouldBe("http://127.0.0.1:3310");
         settings.Envelope.ShouldBe(1_048_576);
         settings.BatchLimit.ShouldBe(1000);
+        settings.CheckSample.ShouldBe(1000);
+        settings.AutoMigrate.ShouldBeTrue();
     }
 
     [Fact]
     public void reads_every_amebo_variable()
     {
         var settings = Read(("AMEBO_DSN", "Host=db"), ("AMEBO_DATA_DIR", "/var/lib/amebo"), ("AMEBO_URLS", "http://0.0.0.0:8080"),
-            ("AMEBO_ENVELOPE", "2048"), ("AMEBO_BATCH_LIMIT", "50"));
+            ("AMEBO_ENVELOPE", "2048"), ("AMEBO_BATCH_LIMIT", "50"), ("AMEBO_CHECK_SAMPLE", "25"), ("AMEBO_AUTO_MIGRATE", "FALSE"));
 
         settings.Dsn.ShouldBe("Host=db");
         settings.DataDir.ShouldBe("/var/lib/amebo");
         settings.Urls.ShouldBe("http://0.0.0.0:8080");
         settings.Envelope.ShouldBe(2048);
         settings.BatchLimit.ShouldBe(50);
+        settings.CheckSample.ShouldBe(25);
+        settings.AutoMigrate.ShouldBeFalse();
     }
 
     [Theory]
     [InlineData("AMEBO_ENVELOPE", "lots")]
     [InlineData("AMEBO_ENVELOPE", "0")]
     [InlineData("AMEBO_BATCH_LIMIT", "-3")]
+    [InlineData("AMEBO_CHECK_SAMPLE", "-1")]
+    [InlineData("AMEBO_AUTO_MIGRATE", "sometimes")]
     public void refuses_a_value_it_cannot_use_with_a_message_naming_it(string key, string value)
     {
         Should.Throw<InvalidSettingException>(() => Read((key, value))).Message.ShouldContain(key);
