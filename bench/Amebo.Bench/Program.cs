@@ -14,9 +14,9 @@ var onlyAt = Array.IndexOf(args, "--only");
 var only = onlyAt >= 0 && onlyAt + 1 < args.Length ? args[onlyAt + 1] : null;
 bool Runs(string group) => only is null || only.Split(',').Any(word => group.Contains(word, StringComparison.OrdinalIgnoreCase));
 var runs = quick ? 1 : 3;
-// --seconds <n>: how long each measured run lasts (4 quick, 10 full).
+// --seconds <n>: how long each measured run lasts (3 quick, 10 full).
 var secondsAt = Array.IndexOf(args, "--seconds");
-var duration = TimeSpan.FromSeconds(secondsAt >= 0 && secondsAt + 1 < args.Length ? double.Parse(args[secondsAt + 1], CultureInfo.InvariantCulture) : quick ? 4 : 10);
+var duration = TimeSpan.FromSeconds(secondsAt >= 0 && secondsAt + 1 < args.Length ? double.Parse(args[secondsAt + 1], CultureInfo.InvariantCulture) : quick ? 3 : 10);
 var warmUp = TimeSpan.FromSeconds(quick ? 1 : 3);
 // --events <n>: how many user events the rebuild scenario stores first (50,000 quick, 1,000,000 full).
 var eventsAt = Array.IndexOf(args, "--events");
@@ -124,7 +124,7 @@ if (Runs("rebuild"))
 if (Runs("lag"))
 {
     Console.WriteLine("async projection lag under steady load:");
-    var lag = await Rebuild.LagUnderLoadAsync(server, token, 200, quick ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(30));
+    var lag = await Rebuild.LagUnderLoadAsync(server, token, 200, quick ? TimeSpan.FromSeconds(6) : TimeSpan.FromSeconds(30));
     rows.Add(new Row("action-stats lag at 200 events/s (events behind; mean, max)", "events", lag.Mean, 0, lag.Max, 0, 0, 0, 0, null));
     Console.WriteLine($"  mean {lag.Mean:F0} events behind, max {lag.Max}");
 
@@ -147,7 +147,7 @@ if (Runs("webhooks"))
 if (Runs("coldstart"))
 {
     Console.WriteLine("cold start (a new server process on this database; process start → first 201):");
-    var starts = quick ? 3 : 5;
+    var starts = quick ? 1 : 5;
     var cold = await ColdStart.MeasureAsync(connectionString, starts);
     double Median(IReadOnlyList<double> values) => values.Order().ElementAt(values.Count / 2);
     rows.Add(new Row($"cold start: process start → token → first 201, {starts} starts", "s", Median(cold.Seconds), cold.Seconds.Min(), cold.Seconds.Max(), 0, 0, 0, 0, null));
