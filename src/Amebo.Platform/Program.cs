@@ -58,6 +58,13 @@ if (!settings.AutoMigrate && args is [] or ["run", ..])
 }
 app.Logger.LogStartup(settings, credentials, database);
 
+// A plain start runs the host; commands (db-apply, projections rebuild, codegen, ...) go through
+// JasperFx, which lists the assemblies it searches for them on the console.
+if (args.Length == 0)
+{
+    await app.RunAsync();
+    return 0;
+}
 return await app.RunJasperFxCommands(args);
 
 public partial class Program;

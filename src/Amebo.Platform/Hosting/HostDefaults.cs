@@ -18,6 +18,8 @@ public static class HostDefaults
         // reach a client are logged once by the problem handler instead.
         logging.AddFilter("Marten.IDocumentStore", LogLevel.Critical);
         logging.AddFilter("Wolverine", LogLevel.Warning);
+        // Amebo has HTTP endpoints and no message handlers; Wolverine warns about that at every start.
+        logging.AddFilter("Wolverine.Configuration.HandlerDiscovery", LogLevel.Error);
         logging.AddFilter("JasperFx", LogLevel.Warning);
         logging.AddFilter("Weasel", LogLevel.Warning);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -26,7 +28,7 @@ public static class HostDefaults
         foreach (var request in new[]
         {
             typeof(Events.PublishEvent), typeof(Events.PublishBatch), typeof(Applications.RegisterApplication),
-            typeof(Applications.UpdateApplication), typeof(Actions.RegisterAction), typeof(Tokens.IssueToken),
+            typeof(Applications.UpdateApplication), typeof(Actions.RegisterAction), typeof(Actions.ChangeAction), typeof(Actions.CheckAction), typeof(Tokens.IssueToken),
             typeof(Subscriptions.CreateSubscription), typeof(Subscriptions.UpdateSubscription), typeof(Subscriptions.ReplaySubscription),
         })
         {
