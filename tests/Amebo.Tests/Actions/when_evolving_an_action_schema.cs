@@ -117,6 +117,29 @@ public sealed class when_evolving_an_action_schema(AmeboFixture fixture) : Amebo
     }
 
     [Fact]
+    public async Task racing_changes_make_contiguous_versions_and_the_losers_are_told_409()
+    {
+        await Api.RegisteredApplication();
+        await Api.DefinedAction("user.created", Version1());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+        {
+            var schema = Version1();
+            schema["properties"]![$"field_{i}"] = JsonNode.Parse("""{"type":"string"}""");
+            return Put("user.created", schema);
+        }));
+
+        answers.Select(a => (int)a.Status).ShouldAllBe(status => status == 200 || status == 409);
+        foreach (var lost in answers.Where(a => (int)a.Status == 409)) lost.ShouldBeProblem(409);
+        var won = answers.Count(a => (int)a.Status == 200);
+        won.ShouldBeGreaterThan(0);
+        var versions = (await Api.Get("/v1/actions/user.created/versions")).Data.EnumerateArray().Select(v => v.GetProperty("version").GetInt32()).ToList();
+        versions.ShouldBe(Enumerable.Range(1, won + 1).ToList());
+        answers.Where(a => (int)a.Status == 200).Select(a => a.Data.GetProperty("version").GetInt32()).Order().ShouldBe(Enumerable.Range(2, won).ToList());
+        (await Api.Get("/v1/actions/user.created")).Data.GetProperty("version").GetInt32().ShouldBe(won + 1);
+    }
+
+    [Fact]
     public async Task putting_the_same_schema_again_changes_nothing()
     {
         await Api.RegisteredApplication();
