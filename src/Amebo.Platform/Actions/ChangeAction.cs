@@ -116,11 +116,9 @@ public static class ChangeActionEndpoint
             CreatedAt = clock.GetUtcNow(),
         };
         session.Store(next);
-        // An action registered before versions were kept gets its earlier version written now.
-        if (change.History is [{ } only] && only.Version == current.Version && !await session.Query<ActionVersion>().AnyAsync(v => v.Action == current.Id, ct))
-        {
-            session.Insert(only);
-        }
+        // An action registered before versions were kept gets its earlier version written now
+        // (for any other action this rewrites its one stored version as it is).
+        if (change.History is [{ } only] && only.Version == current.Version) session.Store(only);
         session.Insert(next.ToVersion());
         try
         {

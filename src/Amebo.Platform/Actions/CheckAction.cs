@@ -46,17 +46,8 @@ public static class CheckActionEndpoint
         CheckAction request, [NotBody] ActionChange change, [NotBody] IReadOnlyList<SchemaChange> breaking, EventReader reader, AmeboSettings settings, CancellationToken ct)
     {
         var current = change.Current!;
-        var candidate = new CompiledAction(
-            new ActionDefinition
-            {
-                Id = current.Id,
-                Application = current.Application,
-                Version = current.Version + 1,
-                Schemata = request.Schemata,
-                Stream = current.Stream,
-                CreatedAt = DateTimeOffset.UtcNow,
-            },
-            change.Schema!, JsonPointer.Parse(current.Stream));
+        // Only the candidate's schema is used: payloads are checked against it, not the action's.
+        var candidate = new CompiledAction(current, change.Schema!, JsonPointer.Parse(current.Stream));
 
         var stored = settings.CheckSample > 0 ? await reader.LatestAsync(current.Id, settings.CheckSample, ct) : [];
         var failing = 0;
